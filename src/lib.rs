@@ -1,0 +1,1 @@
+//! Rust SDK for the REST API of OPSWAT MetaDefender Core.
