@@ -4,9 +4,11 @@
 //! levels and the impact on the generated Rust client.
 
 pub mod bundle;
+pub mod diff;
 pub mod error;
 pub mod fetch;
 pub mod format;
+pub mod render;
 pub mod source;
 pub mod validate;
 pub mod write;
