@@ -70,8 +70,8 @@ pub(crate) async fn login(State(app): AppState, body: Body) -> ApiResult {
         ));
     };
     let known = match &app.cfg.auth {
-        // Without auth every login succeeds, like a server with no users configured
-        // would not exist; it keeps clients that always log in working.
+        // Without auth there are no accounts to check against; any login
+        // succeeds so that clients which always log in keep working.
         None => true,
         Some(_) => app
             .admin()
