@@ -377,6 +377,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub download_info: ::std::option::Option<DownloadInfo>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub extracted_files: ::std::option::Option<ArchiveChildren>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub extraction_info: ::std::option::Option<ExtractionInfo>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub file_info: ::std::option::Option<FileInformation>,
@@ -783,6 +785,84 @@ pub mod types {
     }
     impl AnalysisRulesResponseItem {
         pub fn builder() -> builder::AnalysisRulesResponseItem {
+            Default::default()
+        }
+    }
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ArchiveChild {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub detected_by: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub display_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub file_size: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub file_type: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub file_type_description: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub process_info: ::std::option::Option<ArchiveChildProcessInfo>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub progress_percentage: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scan_all_result_a: ::std::option::Option<ProcessingResultsStringEnum>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scan_all_result_i: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scan_result_i: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scanned_with: ::std::option::Option<i64>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl ArchiveChild {
+        pub fn builder() -> builder::ArchiveChild {
+            Default::default()
+        }
+    }
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ArchiveChildProcessInfo {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub blocked_reason: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub progress_percentage: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub result: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub verdicts: ::std::vec::Vec<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl ArchiveChildProcessInfo {
+        pub fn builder() -> builder::ArchiveChildProcessInfo {
+            Default::default()
+        }
+    }
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ArchiveChildren {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub detected_by: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub files_extracted_count: ::std::option::Option<i64>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub files_in_archive: ::std::vec::Vec<ArchiveChild>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub first_index: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub page_size: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scan_result_i: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub total_extracted_count: ::std::option::Option<i64>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl ArchiveChildren {
+        pub fn builder() -> builder::ArchiveChildren {
             Default::default()
         }
     }
@@ -1309,8 +1389,8 @@ pub mod types {
     pub struct DeepCdrDetails {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub details: ::std::vec::Vec<DeepCdrDetailsDetailsItem>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub details: ::std::option::Option<DeepCdrDetailsDetails>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub failure_category: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1324,14 +1404,26 @@ pub mod types {
         }
     }
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct DeepCdrDetailsDetailsItem {
-        pub action: DeepCdrDetailsDetailsItemAction,
+    #[serde(untagged)]
+    pub enum DeepCdrDetailsDetails {
+        Array(::std::vec::Vec<DeepCdrDetailsDetailsArrayItem>),
+        String(::std::string::String),
+    }
+    impl ::std::convert::From<::std::vec::Vec<DeepCdrDetailsDetailsArrayItem>>
+    for DeepCdrDetailsDetails {
+        fn from(value: ::std::vec::Vec<DeepCdrDetailsDetailsArrayItem>) -> Self {
+            Self::Array(value)
+        }
+    }
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct DeepCdrDetailsDetailsArrayItem {
+        pub action: DeepCdrDetailsDetailsArrayItemAction,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub count: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub details: ::std::option::Option<DeepCdrDetailsDetailsItemDetails>,
+        pub details: ::std::option::Option<::serde_json::Value>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub file_name: ::std::option::Option<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -1340,8 +1432,8 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
-    impl DeepCdrDetailsDetailsItem {
-        pub fn builder() -> builder::DeepCdrDetailsDetailsItem {
+    impl DeepCdrDetailsDetailsArrayItem {
+        pub fn builder() -> builder::DeepCdrDetailsDetailsArrayItem {
             Default::default()
         }
     }
@@ -1356,7 +1448,7 @@ pub mod types {
         PartialEq,
         PartialOrd
     )]
-    pub enum DeepCdrDetailsDetailsItemAction {
+    pub enum DeepCdrDetailsDetailsArrayItemAction {
         #[serde(rename = "sanitized")]
         Sanitized,
         #[serde(rename = "removed")]
@@ -1364,7 +1456,7 @@ pub mod types {
         #[serde(untagged)]
         Other(::std::string::String),
     }
-    impl ::std::fmt::Display for DeepCdrDetailsDetailsItemAction {
+    impl ::std::fmt::Display for DeepCdrDetailsDetailsArrayItemAction {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Sanitized => f.write_str("sanitized"),
@@ -1373,7 +1465,7 @@ pub mod types {
             }
         }
     }
-    impl ::std::str::FromStr for DeepCdrDetailsDetailsItemAction {
+    impl ::std::str::FromStr for DeepCdrDetailsDetailsArrayItemAction {
         type Err = self::error::ConversionError;
         fn from_str(
             value: &str,
@@ -1385,7 +1477,7 @@ pub mod types {
             }
         }
     }
-    impl ::std::convert::TryFrom<&str> for DeepCdrDetailsDetailsItemAction {
+    impl ::std::convert::TryFrom<&str> for DeepCdrDetailsDetailsArrayItemAction {
         type Error = self::error::ConversionError;
         fn try_from(
             value: &str,
@@ -1394,82 +1486,7 @@ pub mod types {
         }
     }
     impl ::std::convert::TryFrom<::std::string::String>
-    for DeepCdrDetailsDetailsItemAction {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct DeepCdrDetailsDetailsItemDetails {
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub action: ::std::option::Option<DeepCdrDetailsDetailsItemDetailsAction>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub count: ::std::option::Option<i64>,
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub object_details: ::std::vec::Vec<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub object_name: ::std::option::Option<::std::string::String>,
-        #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    }
-    impl DeepCdrDetailsDetailsItemDetails {
-        pub fn builder() -> builder::DeepCdrDetailsDetailsItemDetails {
-            Default::default()
-        }
-    }
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum DeepCdrDetailsDetailsItemDetailsAction {
-        #[serde(rename = "sanitized")]
-        Sanitized,
-        #[serde(rename = "removed")]
-        Removed,
-        #[serde(untagged)]
-        Other(::std::string::String),
-    }
-    impl ::std::fmt::Display for DeepCdrDetailsDetailsItemDetailsAction {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Sanitized => f.write_str("sanitized"),
-                Self::Removed => f.write_str("removed"),
-                Self::Other(ref value) => f.write_str(value),
-            }
-        }
-    }
-    impl ::std::str::FromStr for DeepCdrDetailsDetailsItemDetailsAction {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "sanitized" => Ok(Self::Sanitized),
-                "removed" => Ok(Self::Removed),
-                _ => Ok(Self::Other(value.to_string())),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for DeepCdrDetailsDetailsItemDetailsAction {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for DeepCdrDetailsDetailsItemDetailsAction {
+    for DeepCdrDetailsDetailsArrayItemAction {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -3456,8 +3473,8 @@ pub mod types {
         pub deployment: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub expiration: ::std::option::Option<::std::string::String>,
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub licensed_engines: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub licensed_engines: ::std::option::Option<LicenseInformationLicensedEngines>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub max_node_count: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3472,6 +3489,18 @@ pub mod types {
     impl LicenseInformation {
         pub fn builder() -> builder::LicenseInformation {
             Default::default()
+        }
+    }
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(untagged)]
+    pub enum LicenseInformationLicensedEngines {
+        Array(::std::vec::Vec<::std::string::String>),
+        String(::std::string::String),
+    }
+    impl ::std::convert::From<::std::vec::Vec<::std::string::String>>
+    for LicenseInformationLicensedEngines {
+        fn from(value: ::std::vec::Vec<::std::string::String>) -> Self {
+            Self::Array(value)
         }
     }
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -3508,8 +3537,14 @@ pub mod types {
         pub scan_all_result_a: ::std::option::Option<ProcessingResultsStringEnum>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub scan_all_result_i: ::std::option::Option<ProcessingResultsIndexEnum>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub scan_details: ::std::option::Option<MetascanReportScanDetails>,
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
+        pub scan_details: ::std::collections::BTreeMap<
+            ::std::string::String,
+            AvEngineScanReport,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start_time: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3521,21 +3556,6 @@ pub mod types {
     }
     impl MetascanReport {
         pub fn builder() -> builder::MetascanReport {
-            Default::default()
-        }
-    }
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct MetascanReportScanDetails {
-        #[serde(
-            rename = "ClamAV",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub clam_av: ::std::option::Option<AvEngineScanReport>,
-        #[serde(flatten)]
-        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    }
-    impl MetascanReportScanDetails {
-        pub fn builder() -> builder::MetascanReportScanDetails {
             Default::default()
         }
     }
@@ -3710,44 +3730,44 @@ pub mod types {
         }
     }
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
-    pub struct NodesStatusResponse(pub ::std::vec::Vec<NodesStatusResponseItem>);
-    impl ::std::ops::Deref for NodesStatusResponse {
-        type Target = ::std::vec::Vec<NodesStatusResponseItem>;
-        fn deref(&self) -> &::std::vec::Vec<NodesStatusResponseItem> {
-            &self.0
-        }
+    #[serde(untagged)]
+    pub enum NodesStatusResponse {
+        Array(::std::vec::Vec<NodesStatusResponseArrayItem>),
+        Object {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            external_nodes_allowed: ::std::option::Option<bool>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            max_node_count: ::std::option::Option<i64>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            statuses: ::std::vec::Vec<NodesStatusResponseObjectStatusesItem>,
+            #[serde(flatten)]
+            extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        },
     }
-    impl ::std::convert::From<NodesStatusResponse>
-    for ::std::vec::Vec<NodesStatusResponseItem> {
-        fn from(value: NodesStatusResponse) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<::std::vec::Vec<NodesStatusResponseItem>>
+    impl ::std::convert::From<::std::vec::Vec<NodesStatusResponseArrayItem>>
     for NodesStatusResponse {
-        fn from(value: ::std::vec::Vec<NodesStatusResponseItem>) -> Self {
-            Self(value)
+        fn from(value: ::std::vec::Vec<NodesStatusResponseArrayItem>) -> Self {
+            Self::Array(value)
         }
     }
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct NodesStatusResponseItem {
+    pub struct NodesStatusResponseArrayItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub external_nodes_allowed: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub max_node_count: ::std::option::Option<i64>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub statuses: ::std::vec::Vec<NodesStatusResponseItemStatusesItem>,
+        pub statuses: ::std::vec::Vec<NodesStatusResponseArrayItemStatusesItem>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
-    impl NodesStatusResponseItem {
-        pub fn builder() -> builder::NodesStatusResponseItem {
+    impl NodesStatusResponseArrayItem {
+        pub fn builder() -> builder::NodesStatusResponseArrayItem {
             Default::default()
         }
     }
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct NodesStatusResponseItemStatusesItem {
+    pub struct NodesStatusResponseArrayItemStatusesItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub address: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3755,13 +3775,15 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub cpu_cores: ::std::option::Option<i64>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub engines: ::std::vec::Vec<NodesStatusResponseItemStatusesItemEnginesItem>,
+        pub engines: ::std::vec::Vec<
+            NodesStatusResponseArrayItemStatusesItemEnginesItem,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub free_disk_space: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub issues: ::std::vec::Vec<NodesStatusResponseItemStatusesItemIssuesItem>,
+        pub issues: ::std::vec::Vec<NodesStatusResponseArrayItemStatusesItemIssuesItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub load: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3781,13 +3803,13 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
-    impl NodesStatusResponseItemStatusesItem {
-        pub fn builder() -> builder::NodesStatusResponseItemStatusesItem {
+    impl NodesStatusResponseArrayItemStatusesItem {
+        pub fn builder() -> builder::NodesStatusResponseArrayItemStatusesItem {
             Default::default()
         }
     }
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct NodesStatusResponseItemStatusesItemEnginesItem {
+    pub struct NodesStatusResponseArrayItemStatusesItemEnginesItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub active: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3800,15 +3822,15 @@ pub mod types {
         pub eng_ver: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub engine_type: ::std::option::Option<
-            NodesStatusResponseItemStatusesItemEnginesItemEngineType,
+            NodesStatusResponseArrayItemStatusesItemEnginesItemEngineType,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
-    impl NodesStatusResponseItemStatusesItemEnginesItem {
-        pub fn builder() -> builder::NodesStatusResponseItemStatusesItemEnginesItem {
+    impl NodesStatusResponseArrayItemStatusesItemEnginesItem {
+        pub fn builder() -> builder::NodesStatusResponseArrayItemStatusesItemEnginesItem {
             Default::default()
         }
     }
@@ -3823,7 +3845,7 @@ pub mod types {
         PartialEq,
         PartialOrd
     )]
-    pub enum NodesStatusResponseItemStatusesItemEnginesItemEngineType {
+    pub enum NodesStatusResponseArrayItemStatusesItemEnginesItemEngineType {
         #[serde(rename = "av")]
         Av,
         #[serde(rename = "archive")]
@@ -3834,7 +3856,7 @@ pub mod types {
         Other(::std::string::String),
     }
     impl ::std::fmt::Display
-    for NodesStatusResponseItemStatusesItemEnginesItemEngineType {
+    for NodesStatusResponseArrayItemStatusesItemEnginesItemEngineType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Av => f.write_str("av"),
@@ -3845,7 +3867,7 @@ pub mod types {
         }
     }
     impl ::std::str::FromStr
-    for NodesStatusResponseItemStatusesItemEnginesItemEngineType {
+    for NodesStatusResponseArrayItemStatusesItemEnginesItemEngineType {
         type Err = self::error::ConversionError;
         fn from_str(
             value: &str,
@@ -3859,7 +3881,7 @@ pub mod types {
         }
     }
     impl ::std::convert::TryFrom<&str>
-    for NodesStatusResponseItemStatusesItemEnginesItemEngineType {
+    for NodesStatusResponseArrayItemStatusesItemEnginesItemEngineType {
         type Error = self::error::ConversionError;
         fn try_from(
             value: &str,
@@ -3868,7 +3890,7 @@ pub mod types {
         }
     }
     impl ::std::convert::TryFrom<::std::string::String>
-    for NodesStatusResponseItemStatusesItemEnginesItemEngineType {
+    for NodesStatusResponseArrayItemStatusesItemEnginesItemEngineType {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -3877,7 +3899,7 @@ pub mod types {
         }
     }
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct NodesStatusResponseItemStatusesItemIssuesItem {
+    pub struct NodesStatusResponseArrayItemStatusesItemIssuesItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3885,8 +3907,152 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
-    impl NodesStatusResponseItemStatusesItemIssuesItem {
-        pub fn builder() -> builder::NodesStatusResponseItemStatusesItemIssuesItem {
+    impl NodesStatusResponseArrayItemStatusesItemIssuesItem {
+        pub fn builder() -> builder::NodesStatusResponseArrayItemStatusesItemIssuesItem {
+            Default::default()
+        }
+    }
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct NodesStatusResponseObjectStatusesItem {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub address: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub available_mem: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub cpu_cores: ::std::option::Option<i64>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub engines: ::std::vec::Vec<NodesStatusResponseObjectStatusesItemEnginesItem>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub free_disk_space: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub issues: ::std::vec::Vec<NodesStatusResponseObjectStatusesItemIssuesItem>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub load: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub os: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scan_queue: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub total_disk_space: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub total_mem: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub total_scan_queue: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub uptime: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub version: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl NodesStatusResponseObjectStatusesItem {
+        pub fn builder() -> builder::NodesStatusResponseObjectStatusesItem {
+            Default::default()
+        }
+    }
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct NodesStatusResponseObjectStatusesItemEnginesItem {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub active: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub db_ver: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub def_time: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub eng_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub eng_ver: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub engine_type: ::std::option::Option<
+            NodesStatusResponseObjectStatusesItemEnginesItemEngineType,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl NodesStatusResponseObjectStatusesItemEnginesItem {
+        pub fn builder() -> builder::NodesStatusResponseObjectStatusesItemEnginesItem {
+            Default::default()
+        }
+    }
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum NodesStatusResponseObjectStatusesItemEnginesItemEngineType {
+        #[serde(rename = "av")]
+        Av,
+        #[serde(rename = "archive")]
+        Archive,
+        #[serde(rename = "filetype")]
+        Filetype,
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display
+    for NodesStatusResponseObjectStatusesItemEnginesItemEngineType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Av => f.write_str("av"),
+                Self::Archive => f.write_str("archive"),
+                Self::Filetype => f.write_str("filetype"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr
+    for NodesStatusResponseObjectStatusesItemEnginesItemEngineType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "av" => Ok(Self::Av),
+                "archive" => Ok(Self::Archive),
+                "filetype" => Ok(Self::Filetype),
+                _ => Ok(Self::Other(value.to_string())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for NodesStatusResponseObjectStatusesItemEnginesItemEngineType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for NodesStatusResponseObjectStatusesItemEnginesItemEngineType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct NodesStatusResponseObjectStatusesItemIssuesItem {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub severity: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl NodesStatusResponseObjectStatusesItemIssuesItem {
+        pub fn builder() -> builder::NodesStatusResponseObjectStatusesItemIssuesItem {
             Default::default()
         }
     }
@@ -7668,6 +7834,10 @@ pub mod types {
                 ::std::option::Option<super::DownloadInfo>,
                 ::std::string::String,
             >,
+            extracted_files: ::std::result::Result<
+                ::std::option::Option<super::ArchiveChildren>,
+                ::std::string::String,
+            >,
             extraction_info: ::std::result::Result<
                 ::std::option::Option<super::ExtractionInfo>,
                 ::std::string::String,
@@ -7711,6 +7881,7 @@ pub mod types {
                     data_id: Ok(Default::default()),
                     dlp_info: Ok(Default::default()),
                     download_info: Ok(Default::default()),
+                    extracted_files: Ok(Default::default()),
                     extraction_info: Ok(Default::default()),
                     file_info: Ok(Default::default()),
                     filetype_info: Ok(Default::default()),
@@ -7757,6 +7928,22 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for download_info: {e}")
+                    });
+                self
+            }
+            pub fn extracted_files<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ArchiveChildren>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extracted_files = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for extracted_files: {e}"
+                        )
                     });
                 self
             }
@@ -7896,6 +8083,7 @@ pub mod types {
                     data_id: value.data_id?,
                     dlp_info: value.dlp_info?,
                     download_info: value.download_info?,
+                    extracted_files: value.extracted_files?,
                     extraction_info: value.extraction_info?,
                     file_info: value.file_info?,
                     filetype_info: value.filetype_info?,
@@ -7914,6 +8102,7 @@ pub mod types {
                     data_id: Ok(value.data_id),
                     dlp_info: Ok(value.dlp_info),
                     download_info: Ok(value.download_info),
+                    extracted_files: Ok(value.extracted_files),
                     extraction_info: Ok(value.extraction_info),
                     file_info: Ok(value.file_info),
                     filetype_info: Ok(value.filetype_info),
@@ -9834,6 +10023,627 @@ pub mod types {
                 Self {
                     max_file_size: Ok(value.max_file_size),
                     name: Ok(value.name),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ArchiveChild {
+            data_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            detected_by: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            display_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            file_size: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            file_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            file_type_description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            process_info: ::std::result::Result<
+                ::std::option::Option<super::ArchiveChildProcessInfo>,
+                ::std::string::String,
+            >,
+            progress_percentage: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            scan_all_result_a: ::std::result::Result<
+                ::std::option::Option<super::ProcessingResultsStringEnum>,
+                ::std::string::String,
+            >,
+            scan_all_result_i: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            scan_result_i: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            scanned_with: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ArchiveChild {
+            fn default() -> Self {
+                Self {
+                    data_id: Ok(Default::default()),
+                    detected_by: Ok(Default::default()),
+                    display_name: Ok(Default::default()),
+                    file_size: Ok(Default::default()),
+                    file_type: Ok(Default::default()),
+                    file_type_description: Ok(Default::default()),
+                    process_info: Ok(Default::default()),
+                    progress_percentage: Ok(Default::default()),
+                    scan_all_result_a: Ok(Default::default()),
+                    scan_all_result_i: Ok(Default::default()),
+                    scan_result_i: Ok(Default::default()),
+                    scanned_with: Ok(Default::default()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl ArchiveChild {
+            pub fn data_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data_id: {e}")
+                    });
+                self
+            }
+            pub fn detected_by<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.detected_by = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for detected_by: {e}")
+                    });
+                self
+            }
+            pub fn display_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.display_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for display_name: {e}")
+                    });
+                self
+            }
+            pub fn file_size<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.file_size = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for file_size: {e}")
+                    });
+                self
+            }
+            pub fn file_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.file_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for file_type: {e}")
+                    });
+                self
+            }
+            pub fn file_type_description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.file_type_description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for file_type_description: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn process_info<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ArchiveChildProcessInfo>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.process_info = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for process_info: {e}")
+                    });
+                self
+            }
+            pub fn progress_percentage<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.progress_percentage = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for progress_percentage: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn scan_all_result_a<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ProcessingResultsStringEnum>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scan_all_result_a = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for scan_all_result_a: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn scan_all_result_i<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scan_all_result_i = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for scan_all_result_i: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn scan_result_i<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scan_result_i = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scan_result_i: {e}")
+                    });
+                self
+            }
+            pub fn scanned_with<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scanned_with = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scanned_with: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ArchiveChild> for super::ArchiveChild {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ArchiveChild,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data_id: value.data_id?,
+                    detected_by: value.detected_by?,
+                    display_name: value.display_name?,
+                    file_size: value.file_size?,
+                    file_type: value.file_type?,
+                    file_type_description: value.file_type_description?,
+                    process_info: value.process_info?,
+                    progress_percentage: value.progress_percentage?,
+                    scan_all_result_a: value.scan_all_result_a?,
+                    scan_all_result_i: value.scan_all_result_i?,
+                    scan_result_i: value.scan_result_i?,
+                    scanned_with: value.scanned_with?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ArchiveChild> for ArchiveChild {
+            fn from(value: super::ArchiveChild) -> Self {
+                Self {
+                    data_id: Ok(value.data_id),
+                    detected_by: Ok(value.detected_by),
+                    display_name: Ok(value.display_name),
+                    file_size: Ok(value.file_size),
+                    file_type: Ok(value.file_type),
+                    file_type_description: Ok(value.file_type_description),
+                    process_info: Ok(value.process_info),
+                    progress_percentage: Ok(value.progress_percentage),
+                    scan_all_result_a: Ok(value.scan_all_result_a),
+                    scan_all_result_i: Ok(value.scan_all_result_i),
+                    scan_result_i: Ok(value.scan_result_i),
+                    scanned_with: Ok(value.scanned_with),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ArchiveChildProcessInfo {
+            blocked_reason: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            progress_percentage: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            result: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            verdicts: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ArchiveChildProcessInfo {
+            fn default() -> Self {
+                Self {
+                    blocked_reason: Ok(Default::default()),
+                    progress_percentage: Ok(Default::default()),
+                    result: Ok(Default::default()),
+                    verdicts: Ok(Default::default()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl ArchiveChildProcessInfo {
+            pub fn blocked_reason<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.blocked_reason = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for blocked_reason: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn progress_percentage<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.progress_percentage = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for progress_percentage: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn result<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.result = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for result: {e}")
+                    });
+                self
+            }
+            pub fn verdicts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.verdicts = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for verdicts: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ArchiveChildProcessInfo>
+        for super::ArchiveChildProcessInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ArchiveChildProcessInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    blocked_reason: value.blocked_reason?,
+                    progress_percentage: value.progress_percentage?,
+                    result: value.result?,
+                    verdicts: value.verdicts?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ArchiveChildProcessInfo>
+        for ArchiveChildProcessInfo {
+            fn from(value: super::ArchiveChildProcessInfo) -> Self {
+                Self {
+                    blocked_reason: Ok(value.blocked_reason),
+                    progress_percentage: Ok(value.progress_percentage),
+                    result: Ok(value.result),
+                    verdicts: Ok(value.verdicts),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ArchiveChildren {
+            data_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            detected_by: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            files_extracted_count: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            files_in_archive: ::std::result::Result<
+                ::std::vec::Vec<super::ArchiveChild>,
+                ::std::string::String,
+            >,
+            first_index: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            page_size: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            scan_result_i: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            total_extracted_count: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ArchiveChildren {
+            fn default() -> Self {
+                Self {
+                    data_id: Ok(Default::default()),
+                    detected_by: Ok(Default::default()),
+                    files_extracted_count: Ok(Default::default()),
+                    files_in_archive: Ok(Default::default()),
+                    first_index: Ok(Default::default()),
+                    page_size: Ok(Default::default()),
+                    scan_result_i: Ok(Default::default()),
+                    total_extracted_count: Ok(Default::default()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl ArchiveChildren {
+            pub fn data_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data_id: {e}")
+                    });
+                self
+            }
+            pub fn detected_by<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.detected_by = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for detected_by: {e}")
+                    });
+                self
+            }
+            pub fn files_extracted_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.files_extracted_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for files_extracted_count: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn files_in_archive<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ArchiveChild>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.files_in_archive = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for files_in_archive: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn first_index<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_index = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for first_index: {e}")
+                    });
+                self
+            }
+            pub fn page_size<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.page_size = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for page_size: {e}")
+                    });
+                self
+            }
+            pub fn scan_result_i<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scan_result_i = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scan_result_i: {e}")
+                    });
+                self
+            }
+            pub fn total_extracted_count<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_extracted_count = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for total_extracted_count: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ArchiveChildren> for super::ArchiveChildren {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ArchiveChildren,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data_id: value.data_id?,
+                    detected_by: value.detected_by?,
+                    files_extracted_count: value.files_extracted_count?,
+                    files_in_archive: value.files_in_archive?,
+                    first_index: value.first_index?,
+                    page_size: value.page_size?,
+                    scan_result_i: value.scan_result_i?,
+                    total_extracted_count: value.total_extracted_count?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ArchiveChildren> for ArchiveChildren {
+            fn from(value: super::ArchiveChildren) -> Self {
+                Self {
+                    data_id: Ok(value.data_id),
+                    detected_by: Ok(value.detected_by),
+                    files_extracted_count: Ok(value.files_extracted_count),
+                    files_in_archive: Ok(value.files_in_archive),
+                    first_index: Ok(value.first_index),
+                    page_size: Ok(value.page_size),
+                    scan_result_i: Ok(value.scan_result_i),
+                    total_extracted_count: Ok(value.total_extracted_count),
                     extra: Ok(value.extra),
                 }
             }
@@ -13205,7 +14015,7 @@ pub mod types {
                 ::std::string::String,
             >,
             details: ::std::result::Result<
-                ::std::vec::Vec<super::DeepCdrDetailsDetailsItem>,
+                ::std::option::Option<super::DeepCdrDetailsDetails>,
                 ::std::string::String,
             >,
             failure_category: ::std::result::Result<
@@ -13248,7 +14058,7 @@ pub mod types {
             pub fn details<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::DeepCdrDetailsDetailsItem>,
+                    ::std::option::Option<super::DeepCdrDetailsDetails>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -13330,9 +14140,9 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct DeepCdrDetailsDetailsItem {
+        pub struct DeepCdrDetailsDetailsArrayItem {
             action: ::std::result::Result<
-                super::DeepCdrDetailsDetailsItemAction,
+                super::DeepCdrDetailsDetailsArrayItemAction,
                 ::std::string::String,
             >,
             count: ::std::result::Result<
@@ -13344,7 +14154,7 @@ pub mod types {
                 ::std::string::String,
             >,
             details: ::std::result::Result<
-                ::std::option::Option<super::DeepCdrDetailsDetailsItemDetails>,
+                ::std::option::Option<::serde_json::Value>,
                 ::std::string::String,
             >,
             file_name: ::std::result::Result<
@@ -13364,7 +14174,7 @@ pub mod types {
                 ::std::string::String,
             >,
         }
-        impl ::std::default::Default for DeepCdrDetailsDetailsItem {
+        impl ::std::default::Default for DeepCdrDetailsDetailsArrayItem {
             fn default() -> Self {
                 Self {
                     action: Err("no value supplied for action".to_string()),
@@ -13378,10 +14188,10 @@ pub mod types {
                 }
             }
         }
-        impl DeepCdrDetailsDetailsItem {
+        impl DeepCdrDetailsDetailsArrayItem {
             pub fn action<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::DeepCdrDetailsDetailsItemAction>,
+                T: ::std::convert::TryInto<super::DeepCdrDetailsDetailsArrayItemAction>,
                 T::Error: ::std::fmt::Display,
             {
                 self.action = value
@@ -13417,9 +14227,7 @@ pub mod types {
             }
             pub fn details<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::DeepCdrDetailsDetailsItemDetails>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.details = value
@@ -13482,11 +14290,11 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<DeepCdrDetailsDetailsItem>
-        for super::DeepCdrDetailsDetailsItem {
+        impl ::std::convert::TryFrom<DeepCdrDetailsDetailsArrayItem>
+        for super::DeepCdrDetailsDetailsArrayItem {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: DeepCdrDetailsDetailsItem,
+                value: DeepCdrDetailsDetailsArrayItem,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     action: value.action?,
@@ -13500,144 +14308,15 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::DeepCdrDetailsDetailsItem>
-        for DeepCdrDetailsDetailsItem {
-            fn from(value: super::DeepCdrDetailsDetailsItem) -> Self {
+        impl ::std::convert::From<super::DeepCdrDetailsDetailsArrayItem>
+        for DeepCdrDetailsDetailsArrayItem {
+            fn from(value: super::DeepCdrDetailsDetailsArrayItem) -> Self {
                 Self {
                     action: Ok(value.action),
                     count: Ok(value.count),
                     description: Ok(value.description),
                     details: Ok(value.details),
                     file_name: Ok(value.file_name),
-                    object_details: Ok(value.object_details),
-                    object_name: Ok(value.object_name),
-                    extra: Ok(value.extra),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct DeepCdrDetailsDetailsItemDetails {
-            action: ::std::result::Result<
-                ::std::option::Option<super::DeepCdrDetailsDetailsItemDetailsAction>,
-                ::std::string::String,
-            >,
-            count: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            object_details: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
-                ::std::string::String,
-            >,
-            object_name: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for DeepCdrDetailsDetailsItemDetails {
-            fn default() -> Self {
-                Self {
-                    action: Ok(Default::default()),
-                    count: Ok(Default::default()),
-                    object_details: Ok(Default::default()),
-                    object_name: Ok(Default::default()),
-                    extra: Ok(Default::default()),
-                }
-            }
-        }
-        impl DeepCdrDetailsDetailsItemDetails {
-            pub fn action<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::DeepCdrDetailsDetailsItemDetailsAction>,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.action = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for action: {e}")
-                    });
-                self
-            }
-            pub fn count<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.count = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for count: {e}")
-                    });
-                self
-            }
-            pub fn object_details<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.object_details = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for object_details: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn object_name<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.object_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for object_name: {e}")
-                    });
-                self
-            }
-            pub fn extra<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.extra = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for extra: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<DeepCdrDetailsDetailsItemDetails>
-        for super::DeepCdrDetailsDetailsItemDetails {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: DeepCdrDetailsDetailsItemDetails,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    action: value.action?,
-                    count: value.count?,
-                    object_details: value.object_details?,
-                    object_name: value.object_name?,
-                    extra: value.extra?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::DeepCdrDetailsDetailsItemDetails>
-        for DeepCdrDetailsDetailsItemDetails {
-            fn from(value: super::DeepCdrDetailsDetailsItemDetails) -> Self {
-                Self {
-                    action: Ok(value.action),
-                    count: Ok(value.count),
                     object_details: Ok(value.object_details),
                     object_name: Ok(value.object_name),
                     extra: Ok(value.extra),
@@ -19190,7 +19869,7 @@ pub mod types {
                 ::std::string::String,
             >,
             licensed_engines: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::option::Option<super::LicenseInformationLicensedEngines>,
                 ::std::string::String,
             >,
             max_node_count: ::std::result::Result<
@@ -19268,7 +19947,9 @@ pub mod types {
             }
             pub fn licensed_engines<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::LicenseInformationLicensedEngines>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.licensed_engines = value
@@ -19533,7 +20214,10 @@ pub mod types {
                 ::std::string::String,
             >,
             scan_details: ::std::result::Result<
-                ::std::option::Option<super::MetascanReportScanDetails>,
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    super::AvEngineScanReport,
+                >,
                 ::std::string::String,
             >,
             start_time: ::std::result::Result<
@@ -19630,7 +20314,10 @@ pub mod types {
             pub fn scan_details<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MetascanReportScanDetails>,
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        super::AvEngineScanReport,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -19721,76 +20408,6 @@ pub mod types {
                     start_time: Ok(value.start_time),
                     total_avs: Ok(value.total_avs),
                     total_time: Ok(value.total_time),
-                    extra: Ok(value.extra),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct MetascanReportScanDetails {
-            clam_av: ::std::result::Result<
-                ::std::option::Option<super::AvEngineScanReport>,
-                ::std::string::String,
-            >,
-            extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for MetascanReportScanDetails {
-            fn default() -> Self {
-                Self {
-                    clam_av: Ok(Default::default()),
-                    extra: Ok(Default::default()),
-                }
-            }
-        }
-        impl MetascanReportScanDetails {
-            pub fn clam_av<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AvEngineScanReport>,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.clam_av = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for clam_av: {e}")
-                    });
-                self
-            }
-            pub fn extra<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.extra = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for extra: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<MetascanReportScanDetails>
-        for super::MetascanReportScanDetails {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: MetascanReportScanDetails,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    clam_av: value.clam_av?,
-                    extra: value.extra?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::MetascanReportScanDetails>
-        for MetascanReportScanDetails {
-            fn from(value: super::MetascanReportScanDetails) -> Self {
-                Self {
-                    clam_av: Ok(value.clam_av),
                     extra: Ok(value.extra),
                 }
             }
@@ -21117,7 +21734,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct NodesStatusResponseItem {
+        pub struct NodesStatusResponseArrayItem {
             external_nodes_allowed: ::std::result::Result<
                 ::std::option::Option<bool>,
                 ::std::string::String,
@@ -21127,7 +21744,7 @@ pub mod types {
                 ::std::string::String,
             >,
             statuses: ::std::result::Result<
-                ::std::vec::Vec<super::NodesStatusResponseItemStatusesItem>,
+                ::std::vec::Vec<super::NodesStatusResponseArrayItemStatusesItem>,
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
@@ -21135,7 +21752,7 @@ pub mod types {
                 ::std::string::String,
             >,
         }
-        impl ::std::default::Default for NodesStatusResponseItem {
+        impl ::std::default::Default for NodesStatusResponseArrayItem {
             fn default() -> Self {
                 Self {
                     external_nodes_allowed: Ok(Default::default()),
@@ -21145,7 +21762,7 @@ pub mod types {
                 }
             }
         }
-        impl NodesStatusResponseItem {
+        impl NodesStatusResponseArrayItem {
             pub fn external_nodes_allowed<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
@@ -21177,7 +21794,7 @@ pub mod types {
             pub fn statuses<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::NodesStatusResponseItemStatusesItem>,
+                    ::std::vec::Vec<super::NodesStatusResponseArrayItemStatusesItem>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -21203,11 +21820,11 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<NodesStatusResponseItem>
-        for super::NodesStatusResponseItem {
+        impl ::std::convert::TryFrom<NodesStatusResponseArrayItem>
+        for super::NodesStatusResponseArrayItem {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: NodesStatusResponseItem,
+                value: NodesStatusResponseArrayItem,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     external_nodes_allowed: value.external_nodes_allowed?,
@@ -21217,9 +21834,9 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::NodesStatusResponseItem>
-        for NodesStatusResponseItem {
-            fn from(value: super::NodesStatusResponseItem) -> Self {
+        impl ::std::convert::From<super::NodesStatusResponseArrayItem>
+        for NodesStatusResponseArrayItem {
+            fn from(value: super::NodesStatusResponseArrayItem) -> Self {
                 Self {
                     external_nodes_allowed: Ok(value.external_nodes_allowed),
                     max_node_count: Ok(value.max_node_count),
@@ -21229,7 +21846,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct NodesStatusResponseItemStatusesItem {
+        pub struct NodesStatusResponseArrayItemStatusesItem {
             address: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -21243,7 +21860,9 @@ pub mod types {
                 ::std::string::String,
             >,
             engines: ::std::result::Result<
-                ::std::vec::Vec<super::NodesStatusResponseItemStatusesItemEnginesItem>,
+                ::std::vec::Vec<
+                    super::NodesStatusResponseArrayItemStatusesItemEnginesItem,
+                >,
                 ::std::string::String,
             >,
             free_disk_space: ::std::result::Result<
@@ -21255,7 +21874,9 @@ pub mod types {
                 ::std::string::String,
             >,
             issues: ::std::result::Result<
-                ::std::vec::Vec<super::NodesStatusResponseItemStatusesItemIssuesItem>,
+                ::std::vec::Vec<
+                    super::NodesStatusResponseArrayItemStatusesItemIssuesItem,
+                >,
                 ::std::string::String,
             >,
             load: ::std::result::Result<
@@ -21295,7 +21916,7 @@ pub mod types {
                 ::std::string::String,
             >,
         }
-        impl ::std::default::Default for NodesStatusResponseItemStatusesItem {
+        impl ::std::default::Default for NodesStatusResponseArrayItemStatusesItem {
             fn default() -> Self {
                 Self {
                     address: Ok(Default::default()),
@@ -21317,7 +21938,7 @@ pub mod types {
                 }
             }
         }
-        impl NodesStatusResponseItemStatusesItem {
+        impl NodesStatusResponseArrayItemStatusesItem {
             pub fn address<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -21358,7 +21979,7 @@ pub mod types {
             where
                 T: ::std::convert::TryInto<
                     ::std::vec::Vec<
-                        super::NodesStatusResponseItemStatusesItemEnginesItem,
+                        super::NodesStatusResponseArrayItemStatusesItemEnginesItem,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -21397,7 +22018,9 @@ pub mod types {
             pub fn issues<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::NodesStatusResponseItemStatusesItemIssuesItem>,
+                    ::std::vec::Vec<
+                        super::NodesStatusResponseArrayItemStatusesItemIssuesItem,
+                    >,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -21521,11 +22144,11 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<NodesStatusResponseItemStatusesItem>
-        for super::NodesStatusResponseItemStatusesItem {
+        impl ::std::convert::TryFrom<NodesStatusResponseArrayItemStatusesItem>
+        for super::NodesStatusResponseArrayItemStatusesItem {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: NodesStatusResponseItemStatusesItem,
+                value: NodesStatusResponseArrayItemStatusesItem,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     address: value.address?,
@@ -21547,9 +22170,9 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::NodesStatusResponseItemStatusesItem>
-        for NodesStatusResponseItemStatusesItem {
-            fn from(value: super::NodesStatusResponseItemStatusesItem) -> Self {
+        impl ::std::convert::From<super::NodesStatusResponseArrayItemStatusesItem>
+        for NodesStatusResponseArrayItemStatusesItem {
+            fn from(value: super::NodesStatusResponseArrayItemStatusesItem) -> Self {
                 Self {
                     address: Ok(value.address),
                     available_mem: Ok(value.available_mem),
@@ -21571,7 +22194,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct NodesStatusResponseItemStatusesItemEnginesItem {
+        pub struct NodesStatusResponseArrayItemStatusesItemEnginesItem {
             active: ::std::result::Result<
                 ::std::option::Option<bool>,
                 ::std::string::String,
@@ -21594,7 +22217,7 @@ pub mod types {
             >,
             engine_type: ::std::result::Result<
                 ::std::option::Option<
-                    super::NodesStatusResponseItemStatusesItemEnginesItemEngineType,
+                    super::NodesStatusResponseArrayItemStatusesItemEnginesItemEngineType,
                 >,
                 ::std::string::String,
             >,
@@ -21607,7 +22230,8 @@ pub mod types {
                 ::std::string::String,
             >,
         }
-        impl ::std::default::Default for NodesStatusResponseItemStatusesItemEnginesItem {
+        impl ::std::default::Default
+        for NodesStatusResponseArrayItemStatusesItemEnginesItem {
             fn default() -> Self {
                 Self {
                     active: Ok(Default::default()),
@@ -21621,7 +22245,7 @@ pub mod types {
                 }
             }
         }
-        impl NodesStatusResponseItemStatusesItemEnginesItem {
+        impl NodesStatusResponseArrayItemStatusesItemEnginesItem {
             pub fn active<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
@@ -21686,7 +22310,7 @@ pub mod types {
             where
                 T: ::std::convert::TryInto<
                     ::std::option::Option<
-                        super::NodesStatusResponseItemStatusesItemEnginesItemEngineType,
+                        super::NodesStatusResponseArrayItemStatusesItemEnginesItemEngineType,
                     >,
                 >,
                 T::Error: ::std::fmt::Display,
@@ -21723,11 +22347,11 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<NodesStatusResponseItemStatusesItemEnginesItem>
-        for super::NodesStatusResponseItemStatusesItemEnginesItem {
+        impl ::std::convert::TryFrom<NodesStatusResponseArrayItemStatusesItemEnginesItem>
+        for super::NodesStatusResponseArrayItemStatusesItemEnginesItem {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: NodesStatusResponseItemStatusesItemEnginesItem,
+                value: NodesStatusResponseArrayItemStatusesItemEnginesItem,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     active: value.active?,
@@ -21741,10 +22365,11 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::NodesStatusResponseItemStatusesItemEnginesItem>
-        for NodesStatusResponseItemStatusesItemEnginesItem {
+        impl ::std::convert::From<
+            super::NodesStatusResponseArrayItemStatusesItemEnginesItem,
+        > for NodesStatusResponseArrayItemStatusesItemEnginesItem {
             fn from(
-                value: super::NodesStatusResponseItemStatusesItemEnginesItem,
+                value: super::NodesStatusResponseArrayItemStatusesItemEnginesItem,
             ) -> Self {
                 Self {
                     active: Ok(value.active),
@@ -21759,7 +22384,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct NodesStatusResponseItemStatusesItemIssuesItem {
+        pub struct NodesStatusResponseArrayItemStatusesItemIssuesItem {
             description: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -21773,7 +22398,8 @@ pub mod types {
                 ::std::string::String,
             >,
         }
-        impl ::std::default::Default for NodesStatusResponseItemStatusesItemIssuesItem {
+        impl ::std::default::Default
+        for NodesStatusResponseArrayItemStatusesItemIssuesItem {
             fn default() -> Self {
                 Self {
                     description: Ok(Default::default()),
@@ -21782,7 +22408,7 @@ pub mod types {
                 }
             }
         }
-        impl NodesStatusResponseItemStatusesItemIssuesItem {
+        impl NodesStatusResponseArrayItemStatusesItemIssuesItem {
             pub fn description<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -21822,11 +22448,11 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<NodesStatusResponseItemStatusesItemIssuesItem>
-        for super::NodesStatusResponseItemStatusesItemIssuesItem {
+        impl ::std::convert::TryFrom<NodesStatusResponseArrayItemStatusesItemIssuesItem>
+        for super::NodesStatusResponseArrayItemStatusesItemIssuesItem {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: NodesStatusResponseItemStatusesItemIssuesItem,
+                value: NodesStatusResponseArrayItemStatusesItemIssuesItem,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     description: value.description?,
@@ -21835,10 +22461,635 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::NodesStatusResponseItemStatusesItemIssuesItem>
-        for NodesStatusResponseItemStatusesItemIssuesItem {
+        impl ::std::convert::From<
+            super::NodesStatusResponseArrayItemStatusesItemIssuesItem,
+        > for NodesStatusResponseArrayItemStatusesItemIssuesItem {
             fn from(
-                value: super::NodesStatusResponseItemStatusesItemIssuesItem,
+                value: super::NodesStatusResponseArrayItemStatusesItemIssuesItem,
+            ) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    severity: Ok(value.severity),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct NodesStatusResponseObjectStatusesItem {
+            address: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            available_mem: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            cpu_cores: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            engines: ::std::result::Result<
+                ::std::vec::Vec<super::NodesStatusResponseObjectStatusesItemEnginesItem>,
+                ::std::string::String,
+            >,
+            free_disk_space: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            issues: ::std::result::Result<
+                ::std::vec::Vec<super::NodesStatusResponseObjectStatusesItemIssuesItem>,
+                ::std::string::String,
+            >,
+            load: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            os: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            scan_queue: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            total_disk_space: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            total_mem: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            total_scan_queue: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            uptime: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            version: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for NodesStatusResponseObjectStatusesItem {
+            fn default() -> Self {
+                Self {
+                    address: Ok(Default::default()),
+                    available_mem: Ok(Default::default()),
+                    cpu_cores: Ok(Default::default()),
+                    engines: Ok(Default::default()),
+                    free_disk_space: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    issues: Ok(Default::default()),
+                    load: Ok(Default::default()),
+                    os: Ok(Default::default()),
+                    scan_queue: Ok(Default::default()),
+                    total_disk_space: Ok(Default::default()),
+                    total_mem: Ok(Default::default()),
+                    total_scan_queue: Ok(Default::default()),
+                    uptime: Ok(Default::default()),
+                    version: Ok(Default::default()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl NodesStatusResponseObjectStatusesItem {
+            pub fn address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for address: {e}")
+                    });
+                self
+            }
+            pub fn available_mem<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.available_mem = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for available_mem: {e}")
+                    });
+                self
+            }
+            pub fn cpu_cores<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cpu_cores = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cpu_cores: {e}")
+                    });
+                self
+            }
+            pub fn engines<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<
+                        super::NodesStatusResponseObjectStatusesItemEnginesItem,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.engines = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for engines: {e}")
+                    });
+                self
+            }
+            pub fn free_disk_space<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.free_disk_space = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for free_disk_space: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn issues<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<
+                        super::NodesStatusResponseObjectStatusesItemIssuesItem,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.issues = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for issues: {e}")
+                    });
+                self
+            }
+            pub fn load<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.load = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for load: {e}")
+                    });
+                self
+            }
+            pub fn os<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.os = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for os: {e}"));
+                self
+            }
+            pub fn scan_queue<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scan_queue = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scan_queue: {e}")
+                    });
+                self
+            }
+            pub fn total_disk_space<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_disk_space = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for total_disk_space: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn total_mem<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_mem = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for total_mem: {e}")
+                    });
+                self
+            }
+            pub fn total_scan_queue<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_scan_queue = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for total_scan_queue: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn uptime<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.uptime = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for uptime: {e}")
+                    });
+                self
+            }
+            pub fn version<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.version = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for version: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NodesStatusResponseObjectStatusesItem>
+        for super::NodesStatusResponseObjectStatusesItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NodesStatusResponseObjectStatusesItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    address: value.address?,
+                    available_mem: value.available_mem?,
+                    cpu_cores: value.cpu_cores?,
+                    engines: value.engines?,
+                    free_disk_space: value.free_disk_space?,
+                    id: value.id?,
+                    issues: value.issues?,
+                    load: value.load?,
+                    os: value.os?,
+                    scan_queue: value.scan_queue?,
+                    total_disk_space: value.total_disk_space?,
+                    total_mem: value.total_mem?,
+                    total_scan_queue: value.total_scan_queue?,
+                    uptime: value.uptime?,
+                    version: value.version?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NodesStatusResponseObjectStatusesItem>
+        for NodesStatusResponseObjectStatusesItem {
+            fn from(value: super::NodesStatusResponseObjectStatusesItem) -> Self {
+                Self {
+                    address: Ok(value.address),
+                    available_mem: Ok(value.available_mem),
+                    cpu_cores: Ok(value.cpu_cores),
+                    engines: Ok(value.engines),
+                    free_disk_space: Ok(value.free_disk_space),
+                    id: Ok(value.id),
+                    issues: Ok(value.issues),
+                    load: Ok(value.load),
+                    os: Ok(value.os),
+                    scan_queue: Ok(value.scan_queue),
+                    total_disk_space: Ok(value.total_disk_space),
+                    total_mem: Ok(value.total_mem),
+                    total_scan_queue: Ok(value.total_scan_queue),
+                    uptime: Ok(value.uptime),
+                    version: Ok(value.version),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct NodesStatusResponseObjectStatusesItemEnginesItem {
+            active: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            db_ver: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            def_time: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            eng_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            eng_ver: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            engine_type: ::std::result::Result<
+                ::std::option::Option<
+                    super::NodesStatusResponseObjectStatusesItemEnginesItemEngineType,
+                >,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default
+        for NodesStatusResponseObjectStatusesItemEnginesItem {
+            fn default() -> Self {
+                Self {
+                    active: Ok(Default::default()),
+                    db_ver: Ok(Default::default()),
+                    def_time: Ok(Default::default()),
+                    eng_name: Ok(Default::default()),
+                    eng_ver: Ok(Default::default()),
+                    engine_type: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl NodesStatusResponseObjectStatusesItemEnginesItem {
+            pub fn active<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.active = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for active: {e}")
+                    });
+                self
+            }
+            pub fn db_ver<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.db_ver = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for db_ver: {e}")
+                    });
+                self
+            }
+            pub fn def_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.def_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for def_time: {e}")
+                    });
+                self
+            }
+            pub fn eng_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.eng_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for eng_name: {e}")
+                    });
+                self
+            }
+            pub fn eng_ver<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.eng_ver = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for eng_ver: {e}")
+                    });
+                self
+            }
+            pub fn engine_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        super::NodesStatusResponseObjectStatusesItemEnginesItemEngineType,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.engine_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for engine_type: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NodesStatusResponseObjectStatusesItemEnginesItem>
+        for super::NodesStatusResponseObjectStatusesItemEnginesItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NodesStatusResponseObjectStatusesItemEnginesItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    active: value.active?,
+                    db_ver: value.db_ver?,
+                    def_time: value.def_time?,
+                    eng_name: value.eng_name?,
+                    eng_ver: value.eng_ver?,
+                    engine_type: value.engine_type?,
+                    id: value.id?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<
+            super::NodesStatusResponseObjectStatusesItemEnginesItem,
+        > for NodesStatusResponseObjectStatusesItemEnginesItem {
+            fn from(
+                value: super::NodesStatusResponseObjectStatusesItemEnginesItem,
+            ) -> Self {
+                Self {
+                    active: Ok(value.active),
+                    db_ver: Ok(value.db_ver),
+                    def_time: Ok(value.def_time),
+                    eng_name: Ok(value.eng_name),
+                    eng_ver: Ok(value.eng_ver),
+                    engine_type: Ok(value.engine_type),
+                    id: Ok(value.id),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct NodesStatusResponseObjectStatusesItemIssuesItem {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            severity: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default
+        for NodesStatusResponseObjectStatusesItemIssuesItem {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    severity: Ok(Default::default()),
+                    extra: Ok(Default::default()),
+                }
+            }
+        }
+        impl NodesStatusResponseObjectStatusesItemIssuesItem {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn severity<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.severity = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for severity: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NodesStatusResponseObjectStatusesItemIssuesItem>
+        for super::NodesStatusResponseObjectStatusesItemIssuesItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NodesStatusResponseObjectStatusesItemIssuesItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    severity: value.severity?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NodesStatusResponseObjectStatusesItemIssuesItem>
+        for NodesStatusResponseObjectStatusesItemIssuesItem {
+            fn from(
+                value: super::NodesStatusResponseObjectStatusesItemIssuesItem,
             ) -> Self {
                 Self {
                     description: Ok(value.description),

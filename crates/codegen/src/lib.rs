@@ -7,6 +7,7 @@
 //! refuses what is still unsafe → [`generate::generate`] runs progenitor and the Rust-level
 //! rules → rendered as code for `OUT_DIR` and as the review snapshot.
 
+pub mod dispatch;
 pub mod document;
 mod error;
 pub mod generate;

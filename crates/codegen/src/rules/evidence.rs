@@ -26,7 +26,7 @@ pub struct EvidenceRules {
 pub struct EvidenceRule {
     /// Kebab-case name, reported as `evidence:<name>`.
     pub name: String,
-    /// JSON pointer into the document, as it is before any rule runs.
+    /// JSON pointer into the document as the rules before this one left it.
     pub at: String,
     /// What the servers do, with the payload files or documents that show it.
     pub evidence: Vec<String>,
