@@ -109,6 +109,7 @@ impl AdminState {
                 "number_active_av_engines": 1,
                 "scan_queue": 100,
                 "engines": [],
+                "required_engines": [],
             }),
         );
         configs.insert(

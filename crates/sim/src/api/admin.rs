@@ -22,15 +22,54 @@ use crate::util::{iso8601, new_id};
 /// Header line that starts a v2 export file.
 const EXPORT_V2_MAGIC: &[u8] = b"MDCORE-SIM-EXPORT-V2\n";
 
-fn merge(app: &App, key: &'static str, update: Map<String, Value>) -> Value {
+/// Fields whose schema type is integer, per configuration document.
+const INTEGER_FIELDS: &[(&str, &str)] = &[
+    ("auditlog", "cleanuprange"),
+    ("quarantine", "cleanuprange"),
+    ("sanitize", "maxage"),
+    ("scanhistory", "cleanuprange"),
+    ("session", "absoluteSessionTimeout"),
+    ("session", "sessionTimeout"),
+    ("update", "autoupdateperiod"),
+    ("update", "disabledupdate"),
+    ("healthcheck", "scan_queue"),
+    ("healthcheck", "number_active_av_engines"),
+];
+
+/// serde_json turns integers beyond 64 bits into floats; such a value could
+/// not be answered back as the integer that was put, so it is refused.
+fn integral_beyond_64_bits(v: &Value) -> bool {
+    match v {
+        Value::Number(n) => n
+            .as_f64()
+            .is_some_and(|f| n.is_f64() && f.fract() == 0.0 && f.abs() >= 9.2e18),
+        Value::Array(a) => a.iter().any(integral_beyond_64_bits),
+        Value::Object(m) => m.values().any(integral_beyond_64_bits),
+        _ => false,
+    }
+}
+
+/// Merges the known fields of `update` into a stored configuration document
+/// (unknown fields are ignored, as the server does) and answers the result.
+fn merge(app: &App, key: &'static str, update: Map<String, Value>) -> Result<Value, ApiError> {
     let mut admin = app.admin();
     let entry = admin.configs.entry(key).or_insert_with(|| json!({}));
-    if let Value::Object(m) = entry {
-        m.extend(update);
-    } else {
-        *entry = Value::Object(update);
+    let Value::Object(stored) = entry else {
+        return Err(ApiError::bad_request("Configuration is not an object"));
+    };
+    let known: Vec<(String, Value)> = update
+        .into_iter()
+        .filter(|(k, _)| stored.contains_key(k))
+        .collect();
+    for (k, v) in &known {
+        if INTEGER_FIELDS.contains(&(key, k.as_str())) && integral_beyond_64_bits(v) {
+            return Err(ApiError::bad_request(format!(
+                "'{k}' is beyond the 64-bit integer range"
+            )));
+        }
     }
-    entry.clone()
+    stored.extend(known);
+    Ok(entry.clone())
 }
 
 fn current(app: &App, key: &'static str) -> Value {
@@ -50,7 +89,7 @@ macro_rules! config_routes {
                 get(|State(app): AppState| async move { ok(current(&app, $key)) }).put(
                     |State(app): AppState, body: Body| async move {
                         let m = read_json_object(body).await?;
-                        ok(merge(&app, $key, m))
+                        ok(merge(&app, $key, m)?)
                     },
                 ),
             );
@@ -112,7 +151,7 @@ pub(crate) fn routes() -> Router<Arc<App>> {
             path,
             put(move |State(app): AppState, body: Body| async move {
                 let m = read_json_object(body).await?;
-                ok(merge(&app, key, m))
+                ok(merge(&app, key, m)?)
             }),
         )
     });
@@ -253,15 +292,20 @@ async fn proxy_get(State(app): AppState) -> ApiResult {
 
 async fn proxy_put(State(app): AppState, body: Body) -> ApiResult {
     let mut m = read_json_object(body).await?;
-    require_proxy_fields(&m)?;
+    if !m.is_empty() {
+        require_proxy_fields(&m)?;
+    }
     // The password is kept write-only: never answered back.
     m.remove("password");
-    ok(merge(&app, "proxy", m))
+    ok(merge(&app, "proxy", m)?)
 }
 
 async fn proxy_test(body: Body) -> ApiResult {
     let m = read_json_object(body).await?;
-    require_proxy_fields(&m)?;
+    // Without a body the stored settings are tested.
+    if !m.is_empty() {
+        require_proxy_fields(&m)?;
+    }
     ok(json!({ "result": "The simulator has no outbound proxy; nothing was contacted" }))
 }
 
@@ -312,7 +356,7 @@ async fn health_post(State(app): AppState, body: Body) -> ApiResult {
             ));
         }
     }
-    merge(&app, "healthcheck", m);
+    merge(&app, "healthcheck", m)?;
     ok(health_view(&app))
 }
 
@@ -511,8 +555,12 @@ async fn role_create(State(app): AppState, body: Body) -> ApiResult {
     if !m.get("name").is_some_and(Value::is_string) {
         return Err(ApiError::bad_request("Field 'name' is required"));
     }
+    let mut admin = app.admin();
+    let mut m = m;
+    m.insert("editable".into(), json!(true));
+    m.insert("id".into(), json!(admin.roles.len() + 1));
     let v = Value::Object(m);
-    app.admin().roles.push(v.clone());
+    admin.roles.push(v.clone());
     ok(v)
 }
 

@@ -65,8 +65,9 @@ pub(crate) async fn login(State(app): AppState, body: Body) -> ApiResult {
     let (Some(Value::String(user)), Some(Value::String(password))) =
         (m.get("user"), m.get("password"))
     else {
-        return Err(ApiError::bad_request(
-            "Fields 'user' and 'password' are required",
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "Failed to login",
         ));
     };
     let known = match &app.cfg.auth {

@@ -102,23 +102,33 @@ pub(crate) async fn read_small_body(body: Body, limit: usize) -> Result<Vec<u8>,
     }
 }
 
-/// Reads and parses a JSON request body.
-pub(crate) async fn read_json(body: Body) -> Result<Value, ApiError> {
+/// Reads and parses a JSON request body; `None` when there is none (the
+/// document marks no request body as required).
+pub(crate) async fn read_json_opt(body: Body) -> Result<Option<Value>, ApiError> {
     let bytes = read_small_body(body, 4 * 1024 * 1024).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request("Request body is missing"));
+        return Ok(None);
     }
-    serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::bad_request(format!("Invalid JSON body: {e}")))
+    let v: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("Invalid JSON body: {e}")))?;
+    Ok(Some(v))
 }
 
-/// Reads a JSON body that must be an object.
+/// Reads and parses a JSON request body that must be present.
+pub(crate) async fn read_json(body: Body) -> Result<Value, ApiError> {
+    read_json_opt(body)
+        .await?
+        .ok_or_else(|| ApiError::bad_request("Request body is missing"))
+}
+
+/// Reads a JSON body that must be an object; an absent body is an empty object.
 pub(crate) async fn read_json_object(
     body: Body,
 ) -> Result<serde_json::Map<String, Value>, ApiError> {
-    match read_json(body).await? {
-        Value::Object(m) => Ok(m),
-        _ => Err(ApiError::bad_request(
+    match read_json_opt(body).await? {
+        None => Ok(serde_json::Map::new()),
+        Some(Value::Object(m)) => Ok(m),
+        Some(_) => Err(ApiError::bad_request(
             "Invalid JSON body: expected an object",
         )),
     }
