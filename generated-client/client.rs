@@ -32192,12 +32192,17 @@ pub mod builder {
     pub struct EngineConfigPut<'a> {
         client: &'a super::Client,
         engine_id: Result<::std::string::String, String>,
+        body: Result<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            String,
+        >,
     }
     impl<'a> EngineConfigPut<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 engine_id: Err("engine_id was not initialized".to_string()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn engine_id<V>(mut self, value: V) -> Self
@@ -32212,14 +32217,29 @@ pub mod builder {
                 });
             self
         }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+            >,
+        {
+            self.body = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: serde_json :: Map < :: std :: string :: String , :: serde_json :: Value >` for body failed"
+                        .to_string()
+                });
+            self
+        }
         pub async fn send(
             self,
         ) -> Result<
             ResponseValue<types::EngineConfigPutResponse>,
             Error<crate::ServerError>,
         > {
-            let Self { client, engine_id } = self;
+            let Self { client, engine_id, body } = self;
             let engine_id = engine_id.map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/admin/engine/{}/config", client.baseurl, encode_path(& engine_id
                 .to_string()),
@@ -32240,6 +32260,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
+                .json(&body)
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
