@@ -8,6 +8,9 @@
 
 mod connect;
 mod credentials;
+#[cfg(feature = "conformance")]
+#[doc(hidden)]
+pub mod dispatch;
 mod generated;
 mod hooks;
 mod server_error;

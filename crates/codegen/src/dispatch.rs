@@ -455,7 +455,7 @@ mod tests {
         let flat: String = code.split_whitespace().collect();
         assert!(flat.contains("\"enginePin\"=>"), "{code}");
         assert!(
-            flat.contains("b.engine_id(decode::<::std::string::String>"),
+            flat.contains("b.engine_id(decode::<::std::string::String"),
             "{code}"
         );
         assert!(flat.contains("(op,Location::Header,\"type\",v)"), "{code}");
