@@ -65,9 +65,17 @@ def main():
     failures, errors = {}, []
     stats = {"scenarios": 0, "cases": 0, "checks": 0}
     for report in sys.argv[2:]:
-        if not read_report(report, failures, errors, stats):
+        try:
+            finished = read_report(report, failures, errors, stats)
+        except (OSError, ValueError) as e:
+            print(f"FAIL: cannot read the report {report}: {e}")
+            return 1
+        if not finished:
             print(f"FAIL: {report}: the schemathesis run did not finish")
             return 1
+    if stats["cases"] == 0:
+        print("FAIL: the reports hold no test case")
+        return 1
     expected = {k: v for k, v in failures.items() if k in baseline}
     unexpected = {k: v for k, v in failures.items() if k not in baseline}
     print(f"schemathesis: {stats['cases']} test cases, {stats['checks']} checks, "
