@@ -70,7 +70,7 @@ done
 #    one-key not-found body (GET /file/{data_id} documents no 404), fast phases.
 mkdir -p "$WORK/storage"
 "$BIN" --listen "127.0.0.1:$PORT" --apikey "$APIKEY" --not-found-style body \
-    --phase-ms 20 --sync-timeout-ms 5000 --storage "$WORK/storage" \
+    --phase-ms 50 --sync-timeout-ms 5000 --storage "$WORK/storage" \
     >"$WORK/sim.log" 2>&1 </dev/null &
 SIM_PID=$!
 URL="http://127.0.0.1:$PORT"
@@ -91,7 +91,12 @@ log "simulator pid $SIM_PID at $URL"
 python3 "$HERE/derive_spec.py" "$SPEC_SRC" "$WORK/spec.json"
 cp "$HERE/schemathesis.toml" "$WORK/schemathesis.toml"
 
-# 6. Two invocations: POST /admin/config/healthcheck changes what GET /readyz
+# 6. Real results (queued, scanning, post-processing, done; archives, sanitized,
+#    batches) against the response schemas, before schemathesis changes settings.
+vrc=0
+"$VENV/bin/python" "$HERE/validate_results.py" "$WORK/spec.json" "$URL" "$APIKEY" </dev/null || vrc=$?
+
+# 7. Two invocations: POST /admin/config/healthcheck changes what GET /readyz
 #    answers (a raised engine threshold makes it 503, as documented), so it runs
 #    after everything else instead of interleaved with it.
 run_st() {
@@ -116,10 +121,14 @@ if ! kill -0 "$SIM_PID" 2>/dev/null; then
     log "the simulator died during the run:"; tail -50 "$WORK/sim.log"; exit 1
 fi
 
-# 7. Judge.
+# 8. Judge.
 rc=0
 python3 "$HERE/compare.py" "$HERE/baseline.json" "$WORK"/reports-*/*.ndjson || rc=$?
 if [ "$rc" -ne 0 ]; then
     log "schemathesis output of the main run:"; sed -n '/FAILURES/,$p' "$WORK/st-main.out" | head -200
+fi
+if [ "$vrc" -ne 0 ]; then
+    log "real results break the document's response schemas (see VIOLATION lines above)"
+    rc=1
 fi
 exit "$rc"
