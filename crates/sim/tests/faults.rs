@@ -26,7 +26,18 @@ async fn latency_and_503_bursts() {
     }
     let (s, _) = get_json(&sim, "/version", &[]).await;
     assert_eq!(s, 200);
-    assert_eq!(sim.counters().get("GET /version"), 4);
+    sim.faults().fail_next_with_500(1);
+    let (s, v) = get_json(&sim, "/version", &[]).await;
+    assert_eq!(
+        (s, v["err"].as_str()),
+        (500, Some("Failed to request scan. Try again later."))
+    );
+    // clear() turns every knob off.
+    sim.faults().fail_next_with_503(5);
+    sim.faults().clear();
+    let (s, _) = get_json(&sim, "/version", &[]).await;
+    assert_eq!(s, 200);
+    assert_eq!(sim.counters().get("GET /version"), 6);
 }
 
 #[tokio::test]

@@ -297,9 +297,9 @@ pub(crate) async fn webhook_status(
         .visible_file(&id, Instant::now())
         .filter(|r| caller.may_access(&r.owner))
         .ok_or_else(|| ApiError::not_found("Webhook status not found."))?;
-    let Some(url) = &rec.callback_url else {
+    if rec.callback_url.is_none() {
         return Err(ApiError::not_found("No callback url set."));
-    };
+    }
     match &rec.webhook {
         Some(w) => ok(json!({
             "data_id": rec.data_id,
@@ -307,10 +307,7 @@ pub(crate) async fn webhook_status(
             "status_code": w.status_code,
             "url": w.url,
         })),
-        None => {
-            let _ = url;
-            Err(ApiError::not_found("Webhook status not found."))
-        }
+        None => Err(ApiError::not_found("Webhook status not found.")),
     }
 }
 

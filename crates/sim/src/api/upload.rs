@@ -164,6 +164,12 @@ fn parse_request(app: &App, h: &HeaderMap, caller: &Caller) -> Result<UploadRequ
         serde_json::from_str::<Value>(em)
             .map_err(|_| ApiError::bad_request("Invalid engines-metadata header: expected JSON"))?;
     }
+    // Seconds; the value is checked but processing time is set by the phases.
+    if let Some(t) = header_str(h, "global-timeout")?.filter(|s| !s.is_empty()) {
+        t.parse::<u64>().map_err(|_| {
+            ApiError::bad_request("Invalid global-timeout header: expected seconds")
+        })?;
+    }
     let user_agent = header_str(h, "user_agent")?
         .or(header_str(h, "user-agent").ok().flatten())
         .unwrap_or("")
