@@ -55,7 +55,7 @@ async fn serves_with_auth_options() {
     let stdout = child.stdout.take().unwrap();
     let _guard = Guard(child);
     let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
+    std::io::BufReader::new(stdout)
         .read_line(&mut line)
         .unwrap();
     let url = line.trim().rsplit(' ').next().unwrap().to_string();
