@@ -9,7 +9,7 @@ use mdcore_sim::{eicar_test_bytes, NotFoundStyle, SimConfig};
 
 #[tokio::test]
 async fn a_file_goes_through_queued_scanning_postprocessing_and_done() {
-    let sim = start(SimConfig::default().phase(Duration::from_millis(120))).await;
+    let sim = start(SimConfig::default().phase(Duration::from_millis(200))).await;
     let id = upload(
         &sim,
         b"just some harmless text",
