@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod schema;
+
 use std::time::{Duration, Instant};
 
 use mdcore_sim::{SimConfig, Simulator};
