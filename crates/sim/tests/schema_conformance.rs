@@ -11,6 +11,9 @@ use common::*;
 use mdcore_sim::{eicar_test_bytes, SimConfig};
 use serde_json::{json, Value};
 
+/// (label, content, upload headers)
+type Case = (&'static str, Vec<u8>, Vec<(&'static str, &'static str)>);
+
 fn assert_valid(doc: &Doc, path: &str, method: &str, body: &Value, what: &str) {
     let errors = doc.errors(doc.response_schema(path, method, "200"), body);
     assert!(errors.is_empty(), "{what}: {errors:#?}\n{body}");
@@ -45,7 +48,7 @@ async fn results_validate_in_every_state() {
         ("inner.zip", &inner, None),
     ]);
     let encrypted = zip(&[("s.txt", b"secret", Some("pw"))]);
-    let cases: Vec<(&str, Vec<u8>, Vec<(&str, &str)>)> = vec![
+    let cases: Vec<Case> = vec![
         ("clean", b"plain".to_vec(), vec![]),
         ("infected", infected.clone(), vec![]),
         ("archive", archive, vec![("filename", "a.zip")]),
