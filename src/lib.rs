@@ -23,3 +23,6 @@ pub use server_error::ServerError;
 
 /// Re-exported so that users name the same `reqwest` the client is built on.
 pub use reqwest;
+
+pub mod scan;
+pub use scan::{ScanError, ScanReport, Scanner, Source, Verdict};
