@@ -52,39 +52,36 @@ log "building mdcore-sim"
 BIN="$TARGET/debug/mdcore-sim"
 [ -x "$BIN" ] || { log "binary not found: $BIN"; exit 2; }
 
-# 3. A free loopback port, checked before use.
-pick_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-port_free() {
-    python3 -c 'import socket,sys; s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.close()' "$1" 2>/dev/null
-}
-PORT=""
-for _ in 1 2 3 4 5; do
-    p="$(pick_port)"
-    if port_free "$p"; then PORT="$p"; break; fi
-done
-[ -n "$PORT" ] || { log "no free port found"; exit 2; }
-
-# 4. Start the simulator: auth on (the apikey schemathesis.toml sends), the
+# 3. Start the simulator on a port the kernel picks (no race with other users
+#    of a "free" port), with auth on (the apikey schemathesis.toml sends), the
 #    one-key not-found body (GET /file/{data_id} documents no 404), fast phases.
+#    Its first line on stdout names the address.
 mkdir -p "$WORK/storage"
-"$BIN" --listen "127.0.0.1:$PORT" --apikey "$APIKEY" --not-found-style body \
+"$BIN" --listen 127.0.0.1:0 --apikey "$APIKEY" --not-found-style body \
     --phase-ms 50 --sync-timeout-ms 5000 --storage "$WORK/storage" \
     >"$WORK/sim.log" 2>&1 </dev/null &
 SIM_PID=$!
-URL="http://127.0.0.1:$PORT"
-ready=""
+URL=""
 for _ in $(seq 1 100); do
     if ! kill -0 "$SIM_PID" 2>/dev/null; then
         log "simulator exited during start-up:"; cat "$WORK/sim.log"; exit 2
     fi
+    URL="$(sed -n 's/^mdcore-sim listening on \(http:\/\/127\.0\.0\.1:[0-9][0-9]*\)$/\1/p' "$WORK/sim.log" | head -1)"
+    [ -n "$URL" ] && break
+    sleep 0.1
+done
+[ -n "$URL" ] || { log "simulator did not report its address"; cat "$WORK/sim.log"; exit 2; }
+
+# 4. Readiness, then check the process is still the one answering.
+ready=""
+for _ in $(seq 1 100); do
     if python3 -c 'import sys,urllib.request; urllib.request.urlopen(sys.argv[1] + "/readyz", timeout=1)' "$URL" 2>/dev/null; then
         ready=1; break
     fi
     sleep 0.1
 done
 [ -n "$ready" ] || { log "simulator not ready at $URL"; cat "$WORK/sim.log"; exit 2; }
+kill -0 "$SIM_PID" 2>/dev/null || { log "simulator died after start-up"; cat "$WORK/sim.log"; exit 2; }
 log "simulator pid $SIM_PID at $URL"
 
 # 5. The derived test copy of the document, and the settings file beside it.
