@@ -18,6 +18,17 @@ pub enum Command {
     Refresh(refresh::Args),
     /// Compare two documents: files, folders, URLs or `git:REV:path`.
     Diff(diff::Args),
+    /// Bundle a document (URL, file, folder of multi-file YAML) into one canonical JSON file,
+    /// without touching the pin.
+    Bundle {
+        /// URL, file, folder or git:REV:path.
+        source: String,
+        /// Where to write (default: standard output).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        load: LoadArgs,
+    },
 }
 
 /// Which workspace to work on.
@@ -45,6 +56,25 @@ pub fn run(cmd: Command) -> anyhow::Result<()> {
         }
         Command::Refresh(args) => refresh::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Bundle {
+            source,
+            output,
+            load,
+        } => {
+            let document = load.load(&source)?;
+            mdcore_spec::validate::validate(&document, &source)?;
+            match output {
+                Some(path) => {
+                    mdcore_spec::write::write_document(&path, &document)?;
+                }
+                None => {
+                    use std::io::Write;
+                    std::io::stdout()
+                        .write_all(&mdcore_spec::format::to_canonical_json(&document))?;
+                }
+            }
+            Ok(())
+        }
     }
 }
 
