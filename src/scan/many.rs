@@ -29,8 +29,8 @@ pub struct ManyItem {
     pub result: Result<ScanReport, ScanError>,
 }
 
-/// A concurrency limit that halves toward what the server holds when it answers 503 and grows
-/// by one per `limit` finished scans (AIMD).
+/// A concurrency limit that drops to what the server holds when it answers 503 (the scans in
+/// flight, less the refused one) and grows by one per `limit` finished scans.
 #[derive(Debug)]
 struct Limiter {
     state: Mutex<LimitState>,
@@ -83,10 +83,10 @@ impl Limiter {
         }
     }
 
-    /// The server's queue is full: what it holds is roughly what is in flight.
+    /// The server's queue is full: what it holds is at most what is in flight.
     fn busy(&self) {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let target = (s.in_use.saturating_sub(1)).min(s.limit / 2 + s.limit % 2).max(1);
+        let target = s.in_use.saturating_sub(1).max(1);
         if target < s.limit {
             tracing::debug!(from = s.limit, to = target, "server busy: lowering concurrency");
             s.limit = target;
@@ -250,14 +250,14 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn the_limit_halves_on_busy_and_climbs_back() {
+    async fn the_limit_drops_on_busy_and_climbs_back() {
         let l = Limiter::new(8);
         let mut permits = Vec::new();
         for _ in 0..8 {
             permits.push(l.acquire().await);
         }
         l.busy();
-        assert_eq!(l.state.lock().unwrap().limit, 4);
+        assert_eq!(l.state.lock().unwrap().limit, 7);
         permits.truncate(2);
         l.busy();
         assert_eq!(l.state.lock().unwrap().limit, 1);
