@@ -152,6 +152,10 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<String> {
     ));
     md.push_str(&table("Bundle the 4.18.0 multi-file tree", &bundle));
     md.push_str(&table("Diff 4.18.0 -> 5.6.1", &diff));
+    md.push_str("Target: at least 10x faster than the fastest other tool that runs.\n");
+    for (what, rows) in [("bundle", &bundle), ("diff", &diff)] {
+        md.push_str(&format!("- {what}: {}\n", verdict(rows)));
+    }
     Ok(md)
 }
 
@@ -162,6 +166,17 @@ fn load(source: &Path) -> anyhow::Result<serde_json::Value> {
 
 fn path(p: &Path) -> &str {
     p.to_str().expect("bench paths are UTF-8")
+}
+
+/// Paths as a reader can reproduce them: the shared data relative to the workspace, scratch
+/// files under `<target>/bench`.
+fn shorten(arg: &str) -> String {
+    let root = crate::workspace_root();
+    let shared = format!("{}/../shared/", root.display());
+    let target =
+        std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| format!("{}/target", root.display()));
+    arg.replace(&shared, "../shared/")
+        .replace(&format!("{target}/bench/"), "<target>/bench/")
 }
 
 fn failed(tool: &str, command: &str, error: &str) -> Timing {
@@ -177,7 +192,10 @@ fn process(tool: &str, program: &Path, args: &[&str], runs: usize) -> Timing {
     let command = format!(
         "{} {}",
         program.file_name().unwrap_or_default().to_string_lossy(),
-        args.join(" ")
+        args.iter()
+            .map(|a| shorten(a))
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     let run_once = || -> anyhow::Result<()> {
         let out = Command::new(program)
@@ -190,18 +208,14 @@ fn process(tool: &str, program: &Path, args: &[&str], runs: usize) -> Timing {
             .with_context(|| format!("cannot start {}", program.display()))?;
         if !out.status.success() {
             let err = String::from_utf8_lossy(&out.stderr);
-            let tail: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
-            anyhow::bail!(
-                "exit {:?}: {}",
-                out.status.code(),
-                tail.iter()
-                    .rev()
-                    .take(2)
-                    .rev()
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(" / ")
-            );
+            // The first line naming an error says more than a stack trace's tail.
+            let line = err
+                .lines()
+                .find(|l| l.contains("Error") && l.len() < 200)
+                .or_else(|| err.lines().rev().find(|l| !l.trim().is_empty()))
+                .unwrap_or("")
+                .trim();
+            anyhow::bail!("exit status {:?}: {line}", out.status.code());
         }
         Ok(())
     };
@@ -250,6 +264,29 @@ fn npm_tool(ctx: &Ctx, package: &str, bin: &str) -> Result<PathBuf, String> {
         Ok(path)
     } else {
         Err(format!("{package} installed no `{bin}` binary"))
+    }
+}
+
+fn verdict(rows: &[Timing]) -> String {
+    let ours = rows
+        .iter()
+        .find(|t| t.tool.starts_with("cargo xtask"))
+        .and_then(|t| t.result.as_ref().ok());
+    let fastest = rows
+        .iter()
+        .filter(|t| !t.tool.starts_with("cargo xtask") && !t.tool.starts_with("mdcore"))
+        .filter_map(|t| t.result.as_ref().ok().map(|d| (d, &t.tool)))
+        .min();
+    match (ours, fastest) {
+        (Some(o), Some((d, tool))) => {
+            let ratio = d.as_secs_f64() / o.as_secs_f64();
+            format!(
+                "{ratio:.1}x faster than {tool}, the fastest other tool: {}",
+                if ratio >= 10.0 { "met" } else { "NOT met" }
+            )
+        }
+        (None, _) => "our run failed".into(),
+        (_, None) => "no other tool ran".into(),
     }
 }
 
