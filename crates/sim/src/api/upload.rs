@@ -489,14 +489,15 @@ async fn accept_upload(
         ));
     }
     let display = req.display_name.clone().unwrap_or_else(|| data_id.clone());
-    let analysis = {
+    // Unpacking and sanitizing read and write whole files: keep them off the
+    // async workers. The request goes along (for the passwords) and comes back.
+    let (analysis, req) = {
         let app = app.clone();
         let path = path.clone();
         let scanned = scanned.clone();
         let display = display.clone();
         let id = data_id.clone();
-        // The request is moved in and handed back: analysis may read it for the passwords.
-        let (analysis, req) = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             let a = analyse(&app, &path, &scanned, &display, &req, &id);
             (a, req)
         })
@@ -506,10 +507,8 @@ async fn accept_upload(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Failed to request scan. Try again later.",
             )
-        })?;
-        (analysis, req)
+        })?
     };
-    let (analysis, req) = analysis;
     let engines = app.admin().active_engines();
     let engine_count = engines.len();
     let now = Instant::now();
