@@ -25,16 +25,19 @@ mod proxy {
     use std::collections::BTreeMap;
     use std::fmt::Write as _;
 
+    use metadefender_core::dispatch::{call_operation, OPERATIONS};
     use metadefender_core::{Scanner, Source};
     use reqwest::header::HeaderMap;
     use serde_json::{json, Value};
+    use sha2::Digest as _;
 
     use super::prism_support::oracle::{self, Wire};
-    use super::prism_support::relay::{client_for, Relay};
-    use super::prism_support::{self as support, cell};
+    use super::prism_support::relay::{client_for, http_client, Exchange, Relay};
+    use super::prism_support::{self as support, args, cell};
 
     const HOW: &str = "run `bash conformance/prism/run.sh` to start the simulator behind Prism";
     const EXPECTED: &str = "conformance/prism/proxy-response-violations.toml";
+    const UNCALLABLE: &str = "conformance/prism/expected-uncallable.toml";
 
     fn env(name: &str) -> String {
         std::env::var(name).unwrap_or_else(|_| panic!("{name} must be set with PRISM_PROXY_URL"))
@@ -78,6 +81,7 @@ mod proxy {
         };
         let user = env("PRISM_PROXY_USER");
         let password = env("PRISM_PROXY_PASSWORD");
+        let apikey = env("PRISM_PROXY_APIKEY");
         let doc = support::pinned_document();
         let relay = Relay::start(proxy).await.expect("relay starts");
         let client = client_for(&relay.url(), None, HeaderMap::new());
@@ -181,20 +185,69 @@ mod proxy {
             "logout",
             logout.map(|_| "ok".into()).map_err(|e| e.to_string()),
         ));
+        let flows_end = relay.mark();
+
+        // Then every operation once, with the document's required arguments and the ids the
+        // flows created, so that the simulator's other answers are checked too.
+        // The simulator keeps files and batches per identity: the sweep's own, made with the
+        // apikey it uses (a sanitized scan, so that the converted file exists; an open batch).
+        let admin = client_for(&relay.url(), Some(&apikey), HeaderMap::new());
+        let own_text = b"sweep file with a MDSIM-SUSPICIOUS marker\n".to_vec();
+        let own_scan = Scanner::new(admin.clone())
+            .scan(Source::bytes(own_text.clone(), Some("sweep.txt".into())))
+            .rule("sanitize")
+            .send()
+            .await;
+        flows.push((
+            "sweep setup: sanitized scan with the apikey",
+            own_scan
+                .as_ref()
+                .map(|r| r.data_id.clone())
+                .map_err(|e| e.to_string()),
+        ));
+        let own_batch = Scanner::new(admin.clone()).create_batch(None, None).await;
+        flows.push((
+            "sweep setup: open batch with the apikey",
+            own_batch
+                .as_ref()
+                .map(|b| b.id().to_string())
+                .map_err(|e| e.to_string()),
+        ));
+        let ids = Ids {
+            data_id: own_scan.ok().map(|r| r.data_id),
+            batch_id: own_batch.ok().map(|b| b.id().to_string()),
+            sha256: Some(hex::encode(sha2::Sha256::digest(&own_text))),
+            engine_id: engine_id(&relay, &apikey).await,
+        };
+        let sweep_start = relay.mark();
+        let mut sweep_errors = Vec::new();
+        for op in OPERATIONS.iter() {
+            let mut built = args::build_required(&doc, op);
+            ids.apply(&mut built.args);
+            if let Err(e) = call_operation(&admin, op.operation_id, &built.args).await {
+                sweep_errors.push(format!("{}: {e}", op.operation_id));
+            }
+        }
 
         // Everything that crossed the proxy.
-        let wires: Vec<Wire> = relay
-            .since(0)
-            .await
-            .iter()
-            .filter_map(oracle::read)
-            .collect();
+        let all: Vec<Exchange> = relay.since(0).await;
+        let wires: Vec<Wire> = all[..flows_end].iter().filter_map(oracle::read).collect();
+        let sweep: Vec<Wire> = all[sweep_start..].iter().filter_map(oracle::read).collect();
+        let uncallable =
+            support::expectations(&support::root().join(UNCALLABLE), "operation", "id");
         let mut request_violations = Vec::new();
         let mut observed: BTreeMap<String, String> = BTreeMap::new();
-        for w in &wires {
+        for (w, in_sweep) in wires
+            .iter()
+            .map(|w| (w, false))
+            .chain(sweep.iter().map(|w| (w, true)))
+        {
             let op = operation_of(&doc, &w.method, &w.target);
-            for v in w.request_violations() {
-                request_violations.push(format!("{op} ({} {}): {v}", w.method, w.target));
+            // The sweep sends what pass 1 sends; its listed document defects are no news.
+            if !(in_sweep && uncallable.contains_key(&op)) {
+                for v in w.request_violations() {
+                    request_violations.push(format!("{op} ({} {}): {v}", w.method, w.target));
+                }
             }
             for v in w.response_violations() {
                 observed
@@ -202,8 +255,9 @@ mod proxy {
                     .or_insert_with(|| v.message.clone());
             }
         }
+        request_violations.extend(sweep_errors);
 
-        let report = render(&doc, &flows, &wires);
+        let report = render(&doc, &flows, &wires, &sweep);
         let path = support::report_dir().join("prism-proxy-report.md");
         std::fs::write(&path, report).expect("the report is written");
         eprintln!("report: {}", path.display());
@@ -235,7 +289,54 @@ mod proxy {
         );
     }
 
-    fn render(doc: &Value, flows: &[(&str, Result<String, String>)], wires: &[Wire]) -> String {
+    /// Ids created by the flows, put into the path parameters of the same names.
+    struct Ids {
+        data_id: Option<String>,
+        batch_id: Option<String>,
+        sha256: Option<String>,
+        engine_id: Option<String>,
+    }
+
+    impl Ids {
+        fn apply(&self, args: &mut Value) {
+            let Some(path) = args.get_mut("path").and_then(Value::as_object_mut) else {
+                return;
+            };
+            for (name, value) in path.iter_mut() {
+                let known = match name.as_str() {
+                    "data_id" => &self.data_id,
+                    "batchId" => &self.batch_id,
+                    "hash" | "sha256" => &self.sha256,
+                    "engineId" => &self.engine_id,
+                    _ => &None,
+                };
+                if let Some(id) = known {
+                    *value = json!(id);
+                }
+            }
+        }
+    }
+
+    /// The id of an engine the simulator runs, from `GET /stat/engines`.
+    async fn engine_id(relay: &Relay, apikey: &str) -> Option<String> {
+        let answer: Value = http_client(HeaderMap::new())
+            .get(format!("{}/stat/engines", relay.url()))
+            .header(args::CREDENTIAL, apikey)
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        Some(answer.get(0)?.get("eng_id")?.as_str()?.to_string())
+    }
+
+    fn render(
+        doc: &Value,
+        flows: &[(&str, Result<String, String>)],
+        wires: &[Wire],
+        sweep: &[Wire],
+    ) -> String {
         let mut out = String::from("# Prism proxy --errors in front of the simulator\n\n## Flows\n\n| flow | result |\n|---|---|\n");
         for (name, r) in flows {
             let text = match r {
@@ -244,34 +345,42 @@ mod proxy {
             };
             let _ = writeln!(out, "| {name} | {} |", cell(&text));
         }
-        let _ = writeln!(
+        for (title, wires) in [
+            ("Requests of the flows", wires),
+            (
+                "Every operation once (required arguments, ids from the flows)",
+                sweep,
+            ),
+        ] {
+            let _ = writeln!(
             out,
-            "\n## Requests ({})\n\n| operation | request | status | request violations | response violations |\n|---|---|---|---|---|",
+            "\n## {title} ({})\n\n| operation | request | status | request violations | response violations |\n|---|---|---|---|---|",
             wires.len()
         );
-        for w in wires {
-            let list = |v: Vec<&oracle::Violation>| {
-                if v.is_empty() {
-                    "0".to_string()
-                } else {
-                    cell(
-                        &v.iter()
-                            .map(|x| format!("{}: {}", x.at, x.message))
-                            .collect::<Vec<_>>()
-                            .join("; "),
-                    )
-                }
-            };
-            let _ = writeln!(
-                out,
-                "| `{}` | `{} {}` | {} | {} | {} |",
-                operation_of(doc, &w.method, &w.target),
-                w.method,
-                cell(&w.target),
-                w.status,
-                list(w.request_violations()),
-                list(w.response_violations())
-            );
+            for w in wires {
+                let list = |v: Vec<&oracle::Violation>| {
+                    if v.is_empty() {
+                        "0".to_string()
+                    } else {
+                        cell(
+                            &v.iter()
+                                .map(|x| format!("{}: {}", x.at, x.message))
+                                .collect::<Vec<_>>()
+                                .join("; "),
+                        )
+                    }
+                };
+                let _ = writeln!(
+                    out,
+                    "| `{}` | `{} {}` | {} | {} | {} |",
+                    operation_of(doc, &w.method, &w.target),
+                    w.method,
+                    cell(&w.target),
+                    w.status,
+                    list(w.request_violations()),
+                    list(w.response_violations())
+                );
+            }
         }
         out
     }

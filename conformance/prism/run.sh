@@ -113,8 +113,9 @@ say "prism mock on 127.0.0.1:$mock_port"
 sim_port=$(free_port)
 sim_user=conformance
 sim_password="pw-$RANDOM$RANDOM"
+sim_apikey="key-$RANDOM$RANDOM"
 "$sim" --listen "127.0.0.1:$sim_port" --user "$sim_user:$sim_password" \
-    --apikey "key-$RANDOM$RANDOM" >"$logs/sim.log" 2>&1 &
+    --apikey "$sim_apikey" >"$logs/sim.log" 2>&1 &
 pids+=("$!")
 wait_ready "mdcore-sim" "$!" "$sim_port" "$logs/sim.log" "listening on"
 proxy_port=$(free_port)
@@ -128,6 +129,7 @@ PRISM_URL="http://127.0.0.1:$mock_port" \
 PRISM_PROXY_URL="http://127.0.0.1:$proxy_port" \
 PRISM_PROXY_USER="$sim_user" \
 PRISM_PROXY_PASSWORD="$sim_password" \
+PRISM_PROXY_APIKEY="$sim_apikey" \
     "$cargo" test -q -p metadefender-core --features conformance --test prism --test prism_proxy "$@"
 
 for pid in "${pids[@]}"; do

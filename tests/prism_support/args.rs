@@ -128,6 +128,29 @@ pub fn build(doc: &Value, op: &Operation) -> Built {
     built
 }
 
+/// Like [`build`], with only the parameters the document marks required (and the body): what
+/// a plain call sends, without optional headers that change what the server does.
+pub fn build_required(doc: &Value, op: &Operation) -> Built {
+    let mut built = build(doc, op);
+    let params = document_params(doc, op);
+    let required = |location: &str, name: &str| {
+        params.iter().any(|p| {
+            p.get("in").and_then(Value::as_str) == Some(location)
+                && p.get("name").and_then(Value::as_str) == Some(name)
+                && p.get("required").and_then(Value::as_bool) == Some(true)
+        })
+    };
+    if let Some(groups) = built.args.as_object_mut() {
+        for (location, group) in groups.iter_mut() {
+            if let Some(map) = group.as_object_mut().filter(|_| location != "body") {
+                map.retain(|name, _| required(location, name));
+            }
+        }
+        groups.retain(|k, v| k == "body" || v.as_object().is_some_and(|m| !m.is_empty()));
+    }
+    built
+}
+
 fn parameter_example(ex: &Examples<'_>, p: &Value, schema: &Value) -> Option<Value> {
     let direct = p.get("example").cloned();
     let listed = p

@@ -102,6 +102,15 @@ pub fn read(ex: &Exchange) -> Option<Wire> {
             violations.extend(problem_violations(status, &problem));
         }
     }
+    // In proxy mode the same list is in the header and in the body.
+    let mut seen = Vec::new();
+    violations.retain(|v| {
+        let new = !seen.contains(v);
+        if new {
+            seen.push(v.clone());
+        }
+        new
+    });
     Some(Wire {
         method,
         target,
@@ -135,9 +144,10 @@ fn problem_violations(status: u16, problem: &Value) -> Vec<Violation> {
             side: default_side.into(),
             at: "-".into(),
             code: kind.rsplit('#').next().unwrap_or(kind).to_string(),
-            message: problem
-                .get("detail")
-                .and_then(Value::as_str)
+            message: ["detail", "title"]
+                .iter()
+                .filter_map(|k| problem.get(*k).and_then(Value::as_str))
+                .find(|t| !t.is_empty())
                 .unwrap_or("")
                 .to_string(),
         }],
