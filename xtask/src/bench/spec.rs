@@ -150,6 +150,16 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<String> {
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         if cfg!(debug_assertions) { "dev" } else { "release" },
     ));
+    let node = Command::new("node")
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|_| "not found".into());
+    md.push_str(&format!(
+        "Run with `cargo run --release -p xtask -- bench spec` (the dev profile is several times slower). \
+         Node {node}; npm packages {REDOCLY}, {OPTIC}, {SMART_DIFF}, installed under `<target>/bench/npm`. \
+         A tool that did not run is listed with its error.\n\n"
+    ));
     md.push_str(&table("Bundle the 4.18.0 multi-file tree", &bundle));
     md.push_str(&table("Diff 4.18.0 -> 5.6.1", &diff));
     md.push_str("Target: at least 10x faster than the fastest other tool that runs.\n");
