@@ -22,9 +22,17 @@ async fn a_clean_file_is_clean_and_the_full_result_is_kept() {
     let report = scanner(&sim).scan(&path).send().await.unwrap();
     assert_eq!(report.verdict, Verdict::Clean { code: 0 });
     assert_eq!(report.file_name(), Some("notes.txt"));
-    assert_eq!(report.result.data_id.as_deref(), Some(report.data_id.as_str()));
     assert_eq!(
-        report.result.process_info.as_ref().unwrap().progress_percentage,
+        report.result.data_id.as_deref(),
+        Some(report.data_id.as_str())
+    );
+    assert_eq!(
+        report
+            .result
+            .process_info
+            .as_ref()
+            .unwrap()
+            .progress_percentage,
         Some(100)
     );
     // Unknown fields of the server are kept.
@@ -43,7 +51,9 @@ async fn eicar_is_infected_with_the_threat_named() {
     };
     assert_eq!(*code, 1);
     assert!(!threats.is_empty());
-    assert!(threats.iter().all(|t| t.name == mdcore_sim::EICAR_THREAT && t.file.is_none()));
+    assert!(threats
+        .iter()
+        .all(|t| t.name == mdcore_sim::EICAR_THREAT && t.file.is_none()));
 }
 
 #[tokio::test]
@@ -87,7 +97,10 @@ async fn archive_children_are_listed_across_pages() {
         .map(|c| c.unwrap())
         .collect()
         .await;
-    let mut seen: Vec<String> = children.iter().filter_map(|c| c.display_name.clone()).collect();
+    let mut seen: Vec<String> = children
+        .iter()
+        .filter_map(|c| c.display_name.clone())
+        .collect();
     seen.sort();
     seen.dedup();
     assert_eq!(seen.len(), 120, "every child once");
@@ -117,8 +130,18 @@ async fn hash_first_uploads_the_same_file_once() {
 async fn hash_first_works_with_not_found_bodies_too() {
     let sim = sim(fast().not_found_style(mdcore_sim::NotFoundStyle::Http200Body)).await;
     let s = scanner(&sim);
-    let a = s.scan(Source::bytes(b"abc".to_vec(), Some("a.txt".into()))).hash_first(true).send().await.unwrap();
-    let b = s.scan(Source::bytes(b"abc".to_vec(), Some("a.txt".into()))).hash_first(true).send().await.unwrap();
+    let a = s
+        .scan(Source::bytes(b"abc".to_vec(), Some("a.txt".into())))
+        .hash_first(true)
+        .send()
+        .await
+        .unwrap();
+    let b = s
+        .scan(Source::bytes(b"abc".to_vec(), Some("a.txt".into())))
+        .hash_first(true)
+        .send()
+        .await
+        .unwrap();
     assert!(!a.from_cache && b.from_cache);
     assert_eq!(sim.counters().uploads, 1);
 }
@@ -130,10 +153,18 @@ async fn a_sanitizing_rule_writes_the_converted_file() {
     let content = b"header MDSIM-SUSPICIOUS footer".to_vec();
     let path = write(dir.path(), "doc.txt", &content);
     let s = scanner(&sim);
-    let report = s.scan(&path).rule(mdcore_sim::RULE_SANITIZE).send().await.unwrap();
+    let report = s
+        .scan(&path)
+        .rule(mdcore_sim::RULE_SANITIZE)
+        .send()
+        .await
+        .unwrap();
     assert!(report.sanitized(), "post_processing says Sanitized");
     let out = tempfile::tempdir().unwrap();
-    let got = s.download_sanitized_to_dir(&report.data_id, out.path()).await.unwrap();
+    let got = s
+        .download_sanitized_to_dir(&report.data_id, out.path())
+        .await
+        .unwrap();
     let written = got.path.clone().unwrap();
     assert_eq!(got.file_name.as_deref(), Some("sanitized_doc.txt"));
     assert_eq!(written, out.path().join("sanitized_doc.txt"));
@@ -145,30 +176,56 @@ async fn a_sanitizing_rule_writes_the_converted_file() {
     assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 1);
 
     let mut buf = Vec::new();
-    let to_writer = s.download_sanitized_to_writer(&report.data_id, &mut buf).await.unwrap();
+    let to_writer = s
+        .download_sanitized_to_writer(&report.data_id, &mut buf)
+        .await
+        .unwrap();
     assert_eq!(buf, bytes);
     assert!(to_writer.path.is_none());
 }
 
 #[tokio::test]
 async fn a_missing_sanitized_file_and_another_users_file_are_distinct_errors() {
-    let auth = mdcore_sim::AuthConfig::with_apikey("key-one").user_with_apikey("bob", "pw", "key-two");
+    let auth =
+        mdcore_sim::AuthConfig::with_apikey("key-one").user_with_apikey("bob", "pw", "key-two");
     let sim = sim(fast().auth(auth)).await;
-    let one = Client::builder(sim.url()).apikey("key-one").build().unwrap().scanner().with_poll_policy(quick_polls());
-    let two = Client::builder(sim.url()).apikey("key-two").build().unwrap().scanner();
-    let plain = one.scan(Source::bytes(b"plain".to_vec(), Some("p.txt".into()))).send().await.unwrap();
-    let err = one.download_sanitized_to_dir(&plain.data_id, std::env::temp_dir()).await.unwrap_err();
+    let one = Client::builder(sim.url())
+        .apikey("key-one")
+        .build()
+        .unwrap()
+        .scanner()
+        .with_poll_policy(quick_polls());
+    let two = Client::builder(sim.url())
+        .apikey("key-two")
+        .build()
+        .unwrap()
+        .scanner();
+    let plain = one
+        .scan(Source::bytes(b"plain".to_vec(), Some("p.txt".into())))
+        .send()
+        .await
+        .unwrap();
+    let err = one
+        .download_sanitized_to_dir(&plain.data_id, std::env::temp_dir())
+        .await
+        .unwrap_err();
     assert!(matches!(err, ScanError::NoSanitizedFile { .. }), "{err:?}");
     assert_eq!(err.step(), Step::Download);
     assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
 
     let sanitized = one
-        .scan(Source::bytes(b"x MDSIM-SUSPICIOUS y".to_vec(), Some("s.txt".into())))
+        .scan(Source::bytes(
+            b"x MDSIM-SUSPICIOUS y".to_vec(),
+            Some("s.txt".into()),
+        ))
         .rule(mdcore_sim::RULE_SANITIZE)
         .send()
         .await
         .unwrap();
-    let err = two.download_sanitized_to_dir(&sanitized.data_id, std::env::temp_dir()).await.unwrap_err();
+    let err = two
+        .download_sanitized_to_dir(&sanitized.data_id, std::env::temp_dir())
+        .await
+        .unwrap_err();
     assert!(matches!(err, ScanError::NotYours { .. }), "{err:?}");
     assert_eq!(err.status().map(|s| s.as_u16()), Some(405));
 }
@@ -177,16 +234,29 @@ async fn a_missing_sanitized_file_and_another_users_file_are_distinct_errors() {
 async fn sync_scans_answer_directly_and_fall_back_to_polling_on_408() {
     let sim = sim(fast()).await;
     let s = scanner(&sim);
-    let r = s.scan(Source::bytes(eicar(), Some("e.com".into()))).sync(true).send().await.unwrap();
+    let r = s
+        .scan(Source::bytes(eicar(), Some("e.com".into())))
+        .sync(true)
+        .send()
+        .await
+        .unwrap();
     assert!(matches!(r.verdict, Verdict::Infected { .. }));
     assert_eq!(sim.counters().get("POST /file/sync"), 1);
     assert_eq!(sim.counters().get("GET /file/{data_id}"), 0);
 
     let slow = sim_slow_sync().await;
     let s = scanner(&slow);
-    let r = s.scan(Source::bytes(b"later".to_vec(), Some("l.txt".into()))).sync(true).send().await.unwrap();
+    let r = s
+        .scan(Source::bytes(b"later".to_vec(), Some("l.txt".into())))
+        .sync(true)
+        .send()
+        .await
+        .unwrap();
     assert!(r.verdict.is_clean());
-    assert!(slow.counters().get("GET /file/{data_id}") >= 1, "polled after the 408");
+    assert!(
+        slow.counters().get("GET /file/{data_id}") >= 1,
+        "polled after the 408"
+    );
 
     let err = s
         .scan(Source::bytes(b"x".to_vec(), None))
@@ -195,7 +265,13 @@ async fn sync_scans_answer_directly_and_fall_back_to_polling_on_408() {
         .submit()
         .await
         .unwrap_err();
-    assert!(matches!(err, ScanError::InvalidInput { step: Step::Upload, .. }));
+    assert!(matches!(
+        err,
+        ScanError::InvalidInput {
+            step: Step::Upload,
+            ..
+        }
+    ));
 }
 
 async fn sim_slow_sync() -> mdcore_sim::Simulator {
@@ -292,7 +368,10 @@ async fn the_upload_carries_an_exact_content_length_and_is_not_chunked() {
     assert!(head.contains("content-length: 1000003\r\n"), "{head}");
     assert!(!head.contains("transfer-encoding"), "{head}");
     assert_eq!(body, 1_000_003);
-    assert!(head.contains("filename: na%c3%afve name%2c1.bin\r\n"), "{head}");
+    assert!(
+        head.contains("filename: na%c3%afve name%2c1.bin\r\n"),
+        "{head}"
+    );
     assert!(head.contains("rule: multiscan\r\n"));
     assert!(head.contains("apikey: wire-key\r\n"));
     assert!(head.contains("archivepwd: hunter2\r\n"));
@@ -305,18 +384,33 @@ async fn a_reader_of_known_length_streams_and_a_wrong_length_is_an_error() {
     let s = scanner(&sim);
     let data = b"streamed from a reader".to_vec();
     let ok = s
-        .scan(Source::reader(std::io::Cursor::new(data.clone()), data.len() as u64).with_name("r.txt"))
+        .scan(
+            Source::reader(std::io::Cursor::new(data.clone()), data.len() as u64)
+                .with_name("r.txt"),
+        )
         .send()
         .await
         .unwrap();
     assert_eq!(ok.file_name(), Some("r.txt"));
 
     let short = s
-        .scan(Source::reader(std::io::Cursor::new(data.clone()), data.len() as u64 + 10))
+        .scan(Source::reader(
+            std::io::Cursor::new(data.clone()),
+            data.len() as u64 + 10,
+        ))
         .submit()
         .await
         .unwrap_err();
-    assert!(matches!(short, ScanError::Read { step: Step::Upload, .. }), "{short:?}");
+    assert!(
+        matches!(
+            short,
+            ScanError::Read {
+                step: Step::Upload,
+                ..
+            }
+        ),
+        "{short:?}"
+    );
     let long = s
         .scan(Source::reader(std::io::Cursor::new(data.clone()), 5))
         .submit()
@@ -325,8 +419,18 @@ async fn a_reader_of_known_length_streams_and_a_wrong_length_is_an_error() {
     assert!(matches!(long, ScanError::Read { .. }), "{long:?}");
     assert_eq!(sim.counters().uploads, 1, "neither wrong length was stored");
 
-    let missing = s.scan("/definitely/not/here.bin").submit().await.unwrap_err();
-    assert!(matches!(missing, ScanError::Read { step: Step::Read, .. }));
+    let missing = s
+        .scan("/definitely/not/here.bin")
+        .submit()
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        missing,
+        ScanError::Read {
+            step: Step::Read,
+            ..
+        }
+    ));
     let empty_dir = tempfile::tempdir().unwrap();
     let empty = write(empty_dir.path(), "empty", b"");
     let e = s.scan(&empty).submit().await.unwrap_err();
@@ -343,11 +447,16 @@ async fn the_progress_stream_ends_with_the_result() {
         .unwrap();
     let events: Vec<_> = submitted.updates().collect().await;
     let (last, before) = events.split_last().unwrap();
-    assert!(matches!(last, Ok(metadefender_core::scan::ScanEvent::Finished(_))));
+    assert!(matches!(
+        last,
+        Ok(metadefender_core::scan::ScanEvent::Finished(_))
+    ));
     assert!(!before.is_empty(), "progress was reported");
     let mut prev = -1;
     for e in before {
-        let Ok(metadefender_core::scan::ScanEvent::Progress(p)) = e else { panic!("{e:?}") };
+        let Ok(metadefender_core::scan::ScanEvent::Progress(p)) = e else {
+            panic!("{e:?}")
+        };
         let pct = p.percent.unwrap();
         assert!(pct >= prev && pct < 100);
         prev = pct;

@@ -11,11 +11,9 @@ use scan_support::*;
 
 #[tokio::test]
 async fn a_thousand_files_through_a_tiny_queue_give_a_thousand_correct_verdicts() {
-    let sim = sim(
-        mdcore_sim::SimConfig::default()
-            .phase(Duration::from_millis(3))
-            .queue_capacity(6),
-    )
+    let sim = sim(mdcore_sim::SimConfig::default()
+        .phase(Duration::from_millis(3))
+        .queue_capacity(6))
     .await;
     let dir = tempfile::tempdir().unwrap();
     let eicar = eicar();
@@ -39,7 +37,9 @@ async fn a_thousand_files_through_a_tiny_queue_give_a_thousand_correct_verdicts(
         max_delay: Duration::from_millis(100),
         ..RetryPolicy::default()
     };
-    let s = Scanner::new(client(&sim)).with_poll_policy(policy).with_retry_policy(retry);
+    let s = Scanner::new(client(&sim))
+        .with_poll_policy(policy)
+        .with_retry_policy(retry);
     let mut results = s
         .scan_many(futures::stream::iter(paths.clone()))
         .concurrency(32)
@@ -47,7 +47,9 @@ async fn a_thousand_files_through_a_tiny_queue_give_a_thousand_correct_verdicts(
     let mut seen = HashSet::new();
     let mut infected = 0;
     while let Some(item) = results.next().await {
-        let report = item.result.unwrap_or_else(|e| panic!("{}: {e}", item.path.display()));
+        let report = item
+            .result
+            .unwrap_or_else(|e| panic!("{}: {e}", item.path.display()));
         assert_eq!(item.path, paths[item.index]);
         assert!(seen.insert(item.index), "index {} twice", item.index);
         let expect_infected = item.index % 10 == 0;
@@ -59,7 +61,10 @@ async fn a_thousand_files_through_a_tiny_queue_give_a_thousand_correct_verdicts(
             Verdict::Clean { .. } => assert!(!expect_infected, "{} clean", item.index),
             v => panic!("{}: {v:?}", item.index),
         }
-        assert_eq!(report.file_name(), item.path.file_name().and_then(|n| n.to_str()));
+        assert_eq!(
+            report.file_name(),
+            item.path.file_name().and_then(|n| n.to_str())
+        );
     }
     assert_eq!(seen.len(), 1000);
     assert_eq!(infected, 100);
@@ -83,6 +88,10 @@ async fn dropping_the_results_stops_the_run() {
     tokio::time::sleep(Duration::from_millis(50)).await;
     let uploads = sim.counters().get("POST /file");
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(sim.counters().get("POST /file"), uploads, "no uploads after the drop");
+    assert_eq!(
+        sim.counters().get("POST /file"),
+        uploads,
+        "no uploads after the drop"
+    );
     assert!(uploads <= 8);
 }

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::State;
-use axum::routing::{get, post};
 use axum::http::header::CONTENT_TYPE;
+use axum::routing::{get, post};
 use axum::Router;
 use futures::StreamExt;
 use mdcore_sim::NotFoundStyle;
@@ -18,7 +18,10 @@ use metadefender_core::Client;
 use scan_support::*;
 
 fn bytes(name: &str) -> Source {
-    Source::bytes(format!("content of {name}").into_bytes(), Some(name.to_string()))
+    Source::bytes(
+        format!("content of {name}").into_bytes(),
+        Some(name.to_string()),
+    )
 }
 
 #[tokio::test]
@@ -44,12 +47,26 @@ async fn completion_waits_for_process_info_after_the_engines_are_done() {
     let engines_done_early = events.iter().any(|e| {
         matches!(e, Ok(ScanEvent::Progress(p)) if p.scan_percent == Some(100) && p.percent.is_some_and(|x| x < 100))
     });
-    assert!(engines_done_early, "a poll saw the engines done while processing went on");
+    assert!(
+        engines_done_early,
+        "a poll saw the engines done while processing went on"
+    );
     let Some(Ok(ScanEvent::Finished(report))) = events.last() else {
         panic!("no result: {events:?}")
     };
-    assert_eq!(report.result.process_info.as_ref().unwrap().progress_percentage, Some(100));
-    assert!(report.sanitized(), "post-processing finished before completion was reported");
+    assert_eq!(
+        report
+            .result
+            .process_info
+            .as_ref()
+            .unwrap()
+            .progress_percentage,
+        Some(100)
+    );
+    assert!(
+        report.sanitized(),
+        "post-processing finished before completion was reported"
+    );
 }
 
 #[derive(Default)]
@@ -104,7 +121,10 @@ async fn grace_is_honoured(style: NotFoundStyle) {
     sim.faults().set_not_found_lag(Duration::from_millis(300));
     let report = scanner(&sim).scan(bytes("late.txt")).send().await.unwrap();
     assert!(report.verdict.is_clean(), "{style:?}");
-    assert!(sim.counters().get("GET /file/{data_id}") >= 3, "polled through the lag");
+    assert!(
+        sim.counters().get("GET /file/{data_id}") >= 3,
+        "polled through the lag"
+    );
 }
 
 #[tokio::test]
@@ -131,10 +151,15 @@ async fn grace_then_error(style: NotFoundStyle) {
         .send()
         .await
         .unwrap_err();
-    let ScanError::NotFound { step, waited, .. } = &err else { panic!("{style:?}: {err:?}") };
+    let ScanError::NotFound { step, waited, .. } = &err else {
+        panic!("{style:?}: {err:?}")
+    };
     assert_eq!(*step, Step::Poll);
     assert!(*waited >= Duration::from_millis(400));
-    assert!(started.elapsed() < Duration::from_secs(3), "gave up soon after the grace");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "gave up soon after the grace"
+    );
 }
 
 #[tokio::test]
@@ -158,9 +183,21 @@ async fn the_deadline_stops_waiting_and_can_cancel_the_scan() {
         .send()
         .await
         .unwrap_err();
-    assert!(matches!(err, ScanError::Deadline { cancelled: false, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            ScanError::Deadline {
+                cancelled: false,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     let took = started.elapsed();
-    assert!(took >= Duration::from_millis(300) && took < Duration::from_secs(2), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(300) && took < Duration::from_secs(2),
+        "{took:?}"
+    );
     assert_eq!(sim.counters().get("POST /file/{data_id}/cancel"), 0);
 
     let err = s
@@ -170,11 +207,20 @@ async fn the_deadline_stops_waiting_and_can_cancel_the_scan() {
         .send()
         .await
         .unwrap_err();
-    let ScanError::Deadline { cancelled, data_id, .. } = &err else { panic!("{err:?}") };
+    let ScanError::Deadline {
+        cancelled, data_id, ..
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
     assert!(*cancelled);
     assert_eq!(sim.counters().get("POST /file/{data_id}/cancel"), 1);
     let r = s.result(data_id).await.unwrap();
-    assert_eq!(r.scan_results.unwrap().scan_all_result_i.map(|c| c.0), Some(19), "cancelled");
+    assert_eq!(
+        r.scan_results.unwrap().scan_all_result_i.map(|c| c.0),
+        Some(19),
+        "cancelled"
+    );
 }
 
 #[tokio::test]
@@ -192,12 +238,20 @@ async fn failed_polls_back_off_separately_and_then_recover() {
     let report = submitted.wait().await.unwrap();
     assert!(report.verdict.is_clean());
     // 100 + 200 + 400 ms of error backoff (no jitter in this policy).
-    assert!(started.elapsed() >= Duration::from_millis(700), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(700),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(sim.counters().get("GET /file/{data_id}"), 4);
 
     // Too many failures in a row: the server's error is reported.
     let submitted = Scanner::new(client(&sim))
-        .with_poll_policy(PollPolicy { max_errors: 3, error_initial: Duration::from_millis(10), ..policy })
+        .with_poll_policy(PollPolicy {
+            max_errors: 3,
+            error_initial: Duration::from_millis(10),
+            ..policy
+        })
         .scan(bytes("down.txt"))
         .submit()
         .await
@@ -207,7 +261,10 @@ async fn failed_polls_back_off_separately_and_then_recover() {
     sim.faults().clear();
     assert_eq!(err.step(), Step::Poll);
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
-    assert_eq!(err.server_message(), Some("Server is too busy. Try again later."));
+    assert_eq!(
+        err.server_message(),
+        Some("Server is too busy. Try again later.")
+    );
 }
 
 #[tokio::test]
@@ -222,7 +279,10 @@ async fn polls_grow_from_250_ms_and_stay_few() {
     let polls = sim.counters().get("GET /file/{data_id}");
     // A fixed 250 ms poller makes 12 requests for this scan.
     assert!(polls <= 8, "{polls} polls");
-    assert!(took < Duration::from_millis(3000 + 2000), "detected {took:?} after upload");
+    assert!(
+        took < Duration::from_millis(3000 + 2000),
+        "detected {took:?} after upload"
+    );
 }
 
 #[tokio::test]
@@ -234,5 +294,9 @@ async fn dropping_the_wait_stops_polling() {
     assert!(waiting.is_err());
     let after = sim.counters().get("GET /file/{data_id}");
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(sim.counters().get("GET /file/{data_id}"), after, "no polls after the drop");
+    assert_eq!(
+        sim.counters().get("GET /file/{data_id}"),
+        after,
+        "no polls after the drop"
+    );
 }

@@ -19,7 +19,10 @@ fn quick_retries() -> RetryPolicy {
 }
 
 fn bytes(name: &str) -> Source {
-    Source::bytes(format!("content of {name}").into_bytes(), Some(name.to_string()))
+    Source::bytes(
+        format!("content of {name}").into_bytes(),
+        Some(name.to_string()),
+    )
 }
 
 #[tokio::test]
@@ -54,7 +57,10 @@ async fn a_one_shot_reader_is_not_retried_and_retries_end() {
     sim.faults().fail_next_with_503(1);
     let data = b"only once".to_vec();
     let err = s
-        .scan(Source::reader(std::io::Cursor::new(data.clone()), data.len() as u64))
+        .scan(Source::reader(
+            std::io::Cursor::new(data.clone()),
+            data.len() as u64,
+        ))
         .submit()
         .await
         .unwrap_err();
@@ -73,7 +79,12 @@ async fn a_one_shot_reader_is_not_retried_and_retries_end() {
 async fn refused_uploads_are_not_retried() {
     let sim = sim(fast()).await;
     let s = scanner(&sim).with_retry_policy(quick_retries());
-    let err = s.scan(bytes("x.txt")).rule("no-such-rule").submit().await.unwrap_err();
+    let err = s
+        .scan(bytes("x.txt"))
+        .rule("no-such-rule")
+        .submit()
+        .await
+        .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(500));
     assert!(err.server_message().unwrap().contains("No available rule"));
     assert!(err.to_string().contains("upload"), "{err}");
@@ -105,7 +116,13 @@ async fn login_relogs_in_once_when_the_session_expires() {
         .unwrap();
     let first = s.scan(bytes("one.txt")).send().await.unwrap();
     assert_eq!(
-        first.result.process_info.as_ref().unwrap().username.as_deref(),
+        first
+            .result
+            .process_info
+            .as_ref()
+            .unwrap()
+            .username
+            .as_deref(),
         Some("alice")
     );
     tokio::time::sleep(Duration::from_millis(450)).await;
@@ -113,7 +130,10 @@ async fn login_relogs_in_once_when_the_session_expires() {
     assert!(second.verdict.is_clean());
     assert_eq!(sim.counters().get("POST /login"), 2, "one re-login");
 
-    let wrong = Scanner::new(client(&sim)).login("alice", "wrong").await.unwrap_err();
+    let wrong = Scanner::new(client(&sim))
+        .login("alice", "wrong")
+        .await
+        .unwrap_err();
     assert_eq!(wrong.step(), Step::Login);
     assert_eq!(wrong.status().map(|s| s.as_u16()), Some(403));
     assert!(!format!("{wrong:?} {wrong}").contains("wrong\""));
@@ -122,7 +142,11 @@ async fn login_relogs_in_once_when_the_session_expires() {
 #[tokio::test]
 async fn an_apikey_that_is_refused_is_not_retried() {
     let sim = sim(fast().auth(mdcore_sim::AuthConfig::with_apikey("good"))).await;
-    let s = Client::builder(sim.url()).apikey("bad").build().unwrap().scanner();
+    let s = Client::builder(sim.url())
+        .apikey("bad")
+        .build()
+        .unwrap()
+        .scanner();
     let err = s.scan(bytes("k.txt")).submit().await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(403));
     assert_eq!(sim.counters().get("POST /file"), 1);
@@ -133,13 +157,30 @@ async fn batches_collect_files_and_sign_a_certificate() {
     let sim = sim(fast()).await;
     let s = scanner(&sim);
     let batch = s.create_batch(None, Some("ticket-42")).await.unwrap();
-    let sources = vec![bytes("b1.txt"), bytes("b2.txt"), Source::bytes(eicar(), Some("b3.com".into()))];
-    let ids: Vec<String> = batch.add_many(sources, 3).await.into_iter().map(|r| r.unwrap()).collect();
+    let sources = vec![
+        bytes("b1.txt"),
+        bytes("b2.txt"),
+        Source::bytes(eicar(), Some("b3.com".into())),
+    ];
+    let ids: Vec<String> = batch
+        .add_many(sources, 3)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
     assert_eq!(ids.len(), 3);
     batch.close().await.unwrap();
     let report = batch.wait().await.unwrap();
-    assert!(matches!(report.verdict, Verdict::Infected { .. }), "{:?}", report.verdict);
-    let mut listed: Vec<String> = report.files.iter().filter_map(|f| f.data_id.clone()).collect();
+    assert!(
+        matches!(report.verdict, Verdict::Infected { .. }),
+        "{:?}",
+        report.verdict
+    );
+    let mut listed: Vec<String> = report
+        .files
+        .iter()
+        .filter_map(|f| f.data_id.clone())
+        .collect();
     listed.sort();
     let mut expected = ids.clone();
     expected.sort();
@@ -182,12 +223,18 @@ async fn secrets_never_reach_logs_debug_output_or_errors() {
         .unwrap();
     let session = s.client().state().apikey().unwrap().expose().to_string();
     let r = s
-        .scan(Source::bytes(zip(&[("a.txt", b"a")]), Some("locked.zip".into())))
+        .scan(Source::bytes(
+            zip(&[("a.txt", b"a")]),
+            Some("locked.zip".into()),
+        ))
         .archive_password("zip-SECRET-pw")
         .send()
         .await
         .unwrap();
-    let err = s.download_sanitized_to_dir(&r.data_id, std::env::temp_dir()).await.unwrap_err();
+    let err = s
+        .download_sanitized_to_dir(&r.data_id, std::env::temp_dir())
+        .await
+        .unwrap_err();
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains(&r.data_id), "the scan span names the data id");
     assert!(logs.contains("locked.zip"));

@@ -60,9 +60,14 @@ impl Lister {
             return Ok(());
         };
         let n = page.files_in_archive.len() as u64;
-        let first_id = page.files_in_archive.first().and_then(|c| c.data_id.clone());
+        let first_id = page
+            .files_in_archive
+            .first()
+            .and_then(|c| c.data_id.clone());
         // A server that ignores paging answers the same page again: stop instead of looping.
-        let ignores_paging = page.first_index.is_some_and(|f| f != self.next_first as i64)
+        let ignores_paging = page
+            .first_index
+            .is_some_and(|f| f != self.next_first as i64)
             || (self.next_first > 0 && first_id.is_some() && first_id == self.last_first_id);
         if ignores_paging {
             self.finished = true;
@@ -111,7 +116,10 @@ impl Scanner {
             finished: false,
             last_first_id: None,
         };
-        futures::stream::unfold(lister, |mut l| async move { l.next().await.map(|x| (x, l)) })
+        futures::stream::unfold(
+            lister,
+            |mut l| async move { l.next().await.map(|x| (x, l)) },
+        )
     }
 }
 
@@ -130,9 +138,16 @@ mod tests {
         ] {
             let text = std::fs::read_to_string(root.join("../shared/payloads").join(name)).unwrap();
             let r: AnalysisResult = serde_json::from_str(&text).unwrap();
-            let page = r.extracted_files.unwrap_or_else(|| panic!("{name}: no page"));
+            let page = r
+                .extracted_files
+                .unwrap_or_else(|| panic!("{name}: no page"));
             assert!(!page.files_in_archive.is_empty(), "{name}");
-            assert!(page.files_in_archive.iter().all(|c| child_code(c).is_some()), "{name}");
+            assert!(
+                page.files_in_archive
+                    .iter()
+                    .all(|c| child_code(c).is_some()),
+                "{name}"
+            );
         }
     }
 }

@@ -78,18 +78,16 @@ impl Scanner {
             password: login.password.expose().to_string(),
             extra: Default::default(),
         };
-        let answer = self
-            .client
-            .user_login()
-            .body(body)
-            .send()
-            .await;
+        let answer = self.client.user_login().body(body).send().await;
         let answer = match answer {
             Ok(a) => a.into_inner(),
             Err(e) => return Err(from_progenitor(Step::Login, e).await),
         };
         if answer.session_id.is_empty() {
-            return Err(ScanError::protocol(Step::Login, "the login answer has an empty session_id"));
+            return Err(ScanError::protocol(
+                Step::Login,
+                "the login answer has an empty session_id",
+            ));
         }
         self.client
             .state()

@@ -11,7 +11,9 @@ use super::retry::{grow, spread};
 use super::source::Source;
 use super::verdict::Verdict;
 use super::Scanner;
-use crate::types::{AnalysisResult, BatchResponseInProgress, BatchResponseInProgressBatchFilesFilesInBatchItem};
+use crate::types::{
+    AnalysisResult, BatchResponseInProgress, BatchResponseInProgressBatchFilesFilesInBatchItem,
+};
 
 /// An open batch on the server.
 #[derive(Debug, Clone)]
@@ -58,7 +60,10 @@ impl Scanner {
             .await?
             .into_inner();
         if answer.batch_id.is_empty() {
-            return Err(ScanError::protocol(Step::Batch, "the batch answer has an empty batch_id"));
+            return Err(ScanError::protocol(
+                Step::Batch,
+                "the batch answer has an empty batch_id",
+            ));
         }
         Ok(Batch {
             scanner: self.clone(),
@@ -92,7 +97,11 @@ impl Batch {
     }
 
     /// Uploads files into the batch, `concurrency` at a time; the answers are in input order.
-    pub async fn add_many<I, S>(&self, sources: I, concurrency: usize) -> Vec<Result<String, ScanError>>
+    pub async fn add_many<I, S>(
+        &self,
+        sources: I,
+        concurrency: usize,
+    ) -> Vec<Result<String, ScanError>>
     where
         I: IntoIterator<Item = S>,
         S: Into<Source>,
@@ -108,7 +117,9 @@ impl Batch {
         let client = &self.scanner.client;
         let id = self.id.as_str();
         self.scanner
-            .call(Step::Batch, Repeat::Once, || client.batch_close().batch_id(id).send())
+            .call(Step::Batch, Repeat::Once, || {
+                client.batch_close().batch_id(id).send()
+            })
             .await
             .map(|_| ())
     }
@@ -118,7 +129,9 @@ impl Batch {
         let client = &self.scanner.client;
         let id = self.id.as_str();
         self.scanner
-            .call(Step::Batch, Repeat::Once, || client.batch_cancel().batch_id(id).send())
+            .call(Step::Batch, Repeat::Once, || {
+                client.batch_cancel().batch_id(id).send()
+            })
             .await
             .map(|_| ())
     }
@@ -129,7 +142,12 @@ impl Batch {
         Ok(self
             .scanner
             .call(Step::Batch, Repeat::Read, || {
-                client.batch_status().batch_id(id).first(first).size(PAGE).send()
+                client
+                    .batch_status()
+                    .batch_id(id)
+                    .first(first)
+                    .size(PAGE)
+                    .send()
             })
             .await?
             .into_inner())
@@ -170,7 +188,9 @@ impl Batch {
         let mut files = Vec::new();
         let mut page = status.clone();
         loop {
-            let Some(bf) = page.batch_files.take() else { break };
+            let Some(bf) = page.batch_files.take() else {
+                break;
+            };
             let n = bf.files_in_batch.len() as i64;
             files.extend(bf.files_in_batch);
             let count = bf.batch_count.unwrap_or(0);
@@ -203,7 +223,9 @@ impl Batch {
         let id = self.id.as_str();
         let answer = self
             .scanner
-            .call(Step::Batch, Repeat::Read, || client.batch_signed_result().batch_id(id).send())
+            .call(Step::Batch, Repeat::Read, || {
+                client.batch_signed_result().batch_id(id).send()
+            })
             .await?;
         let mut stream = answer.into_inner().into_inner();
         let mut buf = Vec::new();

@@ -81,8 +81,15 @@ impl ScanSettings {
             req.set(s, "global-timeout", &t.as_secs().max(1).to_string())?;
         }
         const NAMES: [&str; 9] = [
-            "archivepwd1", "archivepwd2", "archivepwd3", "archivepwd4", "archivepwd5",
-            "archivepwd6", "archivepwd7", "archivepwd8", "archivepwd9",
+            "archivepwd1",
+            "archivepwd2",
+            "archivepwd3",
+            "archivepwd4",
+            "archivepwd5",
+            "archivepwd6",
+            "archivepwd7",
+            "archivepwd8",
+            "archivepwd9",
         ];
         match self.archive_passwords.as_slice() {
             [] => {}
@@ -95,7 +102,11 @@ impl ScanSettings {
             many => {
                 return Err(ScanError::invalid(
                     s,
-                    format!("{} archive passwords given; at most {} are sent", many.len(), NAMES.len()),
+                    format!(
+                        "{} archive passwords given; at most {} are sent",
+                        many.len(),
+                        NAMES.len()
+                    ),
                 ))
             }
         }
@@ -194,14 +205,22 @@ macro_rules! settings_methods {
         }
         /// Overall deadline from the upload to the result (see [`PollPolicy::deadline`]).
         pub fn deadline(mut self, deadline: Duration) -> Self {
-            let mut p = self.settings.poll.take().unwrap_or_else(|| self.scanner.cfg.poll.clone());
+            let mut p = self
+                .settings
+                .poll
+                .take()
+                .unwrap_or_else(|| self.scanner.cfg.poll.clone());
             p.deadline = Some(deadline);
             self.settings.poll = Some(p);
             self
         }
         /// Cancels the scan on the server when the deadline passes.
         pub fn cancel_at_deadline(mut self, yes: bool) -> Self {
-            let mut p = self.settings.poll.take().unwrap_or_else(|| self.scanner.cfg.poll.clone());
+            let mut p = self
+                .settings
+                .poll
+                .take()
+                .unwrap_or_else(|| self.scanner.cfg.poll.clone());
             p.cancel_at_deadline = yes;
             self.settings.poll = Some(p);
             self
@@ -209,7 +228,11 @@ macro_rules! settings_methods {
         /// Completes the scan from a callback to `receiver` instead of polling; when no
         /// callback arrives within `wait`, falls back to polling.
         #[cfg(feature = "callbacks")]
-        pub fn callback(mut self, receiver: &super::callback::CallbackReceiver, wait: Duration) -> Self {
+        pub fn callback(
+            mut self,
+            receiver: &super::callback::CallbackReceiver,
+            wait: Duration,
+        ) -> Self {
             self.settings.callback_url = Some(receiver.url().to_string());
             self.settings.receiver = Some((receiver.clone(), wait));
             self
@@ -261,7 +284,10 @@ impl ScanBuilder {
 
     /// [`ScanBuilder::submit`] with a hook called on each 503; with a hook, 503s are retried
     /// without counting against the retry policy (the caller paces the uploads).
-    pub(crate) async fn submit_with(self, on_busy: Option<BusyHook>) -> Result<Submitted, ScanError> {
+    pub(crate) async fn submit_with(
+        self,
+        on_busy: Option<BusyHook>,
+    ) -> Result<Submitted, ScanError> {
         let name = self
             .settings
             .filename
@@ -278,7 +304,11 @@ impl ScanBuilder {
         self.submit_inner(inner, on_busy).instrument(span).await
     }
 
-    async fn submit_inner(self, span: tracing::Span, on_busy: Option<BusyHook>) -> Result<Submitted, ScanError> {
+    async fn submit_inner(
+        self,
+        span: tracing::Span,
+        on_busy: Option<BusyHook>,
+    ) -> Result<Submitted, ScanError> {
         let ScanBuilder {
             scanner,
             source,
@@ -287,7 +317,10 @@ impl ScanBuilder {
         let mut req = settings.upload_request(&source)?;
         req.busy_unbounded = on_busy.is_some();
         req.on_busy = on_busy;
-        let poll = settings.poll.clone().unwrap_or_else(|| scanner.cfg.poll.clone());
+        let poll = settings
+            .poll
+            .clone()
+            .unwrap_or_else(|| scanner.cfg.poll.clone());
         if settings.hash_first {
             if let Some(sha) = source.sha256().await? {
                 if let Some(found) = lookup_finished(&scanner, &sha, &settings.rules).await {
@@ -347,7 +380,11 @@ impl ScanBuilder {
 
 /// A finished result for `sha256`, if the server has one. A failed lookup only means the file
 /// gets uploaded.
-async fn lookup_finished(scanner: &Scanner, sha256: &str, rules: &[String]) -> Option<AnalysisResult> {
+async fn lookup_finished(
+    scanner: &Scanner,
+    sha256: &str,
+    rules: &[String],
+) -> Option<AnalysisResult> {
     let client = &scanner.client;
     let rule = (!rules.is_empty()).then(|| rules.join(","));
     let answer = scanner
@@ -456,7 +493,9 @@ impl Submitted {
             Some(r) => {
                 let (scanner, id, cached) = (self.scanner, self.data_id, self.from_cache);
                 futures::stream::once(async move {
-                    Ok(ScanEvent::Finished(Box::new(ScanReport::build(&scanner, id, *r, cached).await)))
+                    Ok(ScanEvent::Finished(Box::new(
+                        ScanReport::build(&scanner, id, *r, cached).await,
+                    )))
                 })
                 .boxed()
             }

@@ -77,7 +77,11 @@ struct AppState {
     token: Arc<str>,
 }
 
-async fn receive(State(app): State<AppState>, Path(token): Path<String>, body: Bytes) -> StatusCode {
+async fn receive(
+    State(app): State<AppState>,
+    Path(token): Path<String>,
+    body: Bytes,
+) -> StatusCode {
     if token != *app.token {
         return StatusCode::NOT_FOUND;
     }
@@ -155,7 +159,11 @@ impl CallbackReceiver {
 
     /// Scans waiting for their callback.
     pub fn waiting(&self) -> usize {
-        self.inner.pending.lock().unwrap_or_else(|e| e.into_inner()).len()
+        self.inner
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
     }
 
     pub(crate) fn register(&self, data_id: &str) -> Registration {

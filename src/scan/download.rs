@@ -39,9 +39,16 @@ pub(crate) fn disposition_name(value: &str) -> Option<String> {
         if key == "filename*" {
             // RFC 8187: charset'language'percent-encoded
             let encoded = val.splitn(3, '\'').nth(2).unwrap_or(val);
-            extended = Some(percent_encoding::percent_decode_str(encoded).decode_utf8_lossy().into_owned());
+            extended = Some(
+                percent_encoding::percent_decode_str(encoded)
+                    .decode_utf8_lossy()
+                    .into_owned(),
+            );
         } else if key == "filename" {
-            let v = val.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(val);
+            let v = val
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(val);
             plain = Some(v.replace("\\\"", "\""));
         }
     }
@@ -84,7 +91,9 @@ impl Scanner {
     async fn converted(&self, data_id: &str) -> Result<ResponseValue<ByteStream>, ScanError> {
         let client = &self.client;
         let answer = self
-            .call(Step::Download, Repeat::Read, || client.sanitized_file().data_id(data_id).send())
+            .call(Step::Download, Repeat::Read, || {
+                client.sanitized_file().data_id(data_id).send()
+            })
             .await;
         answer.map_err(|e| match e {
             ScanError::Server { status, body, .. } if status == StatusCode::NOT_FOUND => {
@@ -114,7 +123,9 @@ impl Scanner {
     ) -> Result<Downloaded, ScanError> {
         let answer = self.converted(data_id).await?;
         let name = name_of(answer.headers());
-        let file = name.clone().unwrap_or_else(|| format!("sanitized_{data_id}"));
+        let file = name
+            .clone()
+            .unwrap_or_else(|| format!("sanitized_{data_id}"));
         let target = dir.as_ref().join(file);
         let bytes = write_atomically(answer, &target).await?;
         Ok(Downloaded {
@@ -189,11 +200,20 @@ async fn copy<W: AsyncWrite + Unpin>(
     Ok(n)
 }
 
-async fn write_atomically(answer: ResponseValue<ByteStream>, target: &Path) -> Result<u64, ScanError> {
-    let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+async fn write_atomically(
+    answer: ResponseValue<ByteStream>,
+    target: &Path,
+) -> Result<u64, ScanError> {
+    let dir = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".{}.part-{:08x}",
-        target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         rand::random::<u32>()
     ));
     let write_err = |source| ScanError::Write {
@@ -206,7 +226,10 @@ async fn write_atomically(answer: ResponseValue<ByteStream>, target: &Path) -> R
     let copied = copy(answer, &mut out, target).await;
     let result = match copied {
         Ok(n) => match out.into_inner().sync_all().await {
-            Ok(()) => tokio::fs::rename(&tmp, target).await.map(|_| n).map_err(write_err),
+            Ok(()) => tokio::fs::rename(&tmp, target)
+                .await
+                .map(|_| n)
+                .map_err(write_err),
             Err(e) => Err(write_err(e)),
         },
         Err(e) => Err(e),
@@ -223,16 +246,34 @@ mod tests {
 
     #[test]
     fn names_come_from_content_disposition_and_are_made_safe() {
-        assert_eq!(disposition_name("attachment; filename=\"report.pdf\"").as_deref(), Some("report.pdf"));
-        assert_eq!(disposition_name("attachment; filename=plain.txt").as_deref(), Some("plain.txt"));
         assert_eq!(
-            disposition_name("attachment; filename=\"x.pdf\"; filename*=UTF-8''na%C3%AFve%20doc.pdf").as_deref(),
+            disposition_name("attachment; filename=\"report.pdf\"").as_deref(),
+            Some("report.pdf")
+        );
+        assert_eq!(
+            disposition_name("attachment; filename=plain.txt").as_deref(),
+            Some("plain.txt")
+        );
+        assert_eq!(
+            disposition_name(
+                "attachment; filename=\"x.pdf\"; filename*=UTF-8''na%C3%AFve%20doc.pdf"
+            )
+            .as_deref(),
             Some("naïve doc.pdf")
         );
-        assert_eq!(disposition_name("attachment; filename=\"../../etc/passwd\"").as_deref(), Some("passwd"));
-        assert_eq!(disposition_name("attachment; filename=\"C:\\\\x\\\\evil.exe\"").as_deref(), Some("evil.exe"));
+        assert_eq!(
+            disposition_name("attachment; filename=\"../../etc/passwd\"").as_deref(),
+            Some("passwd")
+        );
+        assert_eq!(
+            disposition_name("attachment; filename=\"C:\\\\x\\\\evil.exe\"").as_deref(),
+            Some("evil.exe")
+        );
         assert_eq!(disposition_name("attachment; filename=\"..\""), None);
-        assert_eq!(disposition_name("attachment; filename=\"a;b.txt\"").as_deref(), Some("a;b.txt"));
+        assert_eq!(
+            disposition_name("attachment; filename=\"a;b.txt\"").as_deref(),
+            Some("a;b.txt")
+        );
         assert_eq!(disposition_name("attachment"), None);
     }
 }

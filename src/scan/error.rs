@@ -154,7 +154,10 @@ pub enum ScanError {
         message: String,
     },
     /// 405 on a download: the file belongs to another user.
-    #[error("{step}: access to {data_id} denied (another user's file){}", message_suffix(message))]
+    #[error(
+        "{step}: access to {data_id} denied (another user's file){}",
+        message_suffix(message)
+    )]
     NotYours {
         /// The failing step.
         step: Step,

@@ -32,12 +32,15 @@ pub(crate) async fn from_progenitor(
             }
         }
         E::UnexpectedResponse(resp) => from_response(step, resp).await,
-        E::CommunicationError(source) | E::ResponseBodyError(source) | E::InvalidUpgrade(source) => {
-            ScanError::Transport { step, source }
-        }
+        E::CommunicationError(source)
+        | E::ResponseBodyError(source)
+        | E::InvalidUpgrade(source) => ScanError::Transport { step, source },
         E::InvalidResponsePayload(bytes, source) => ScanError::Protocol {
             step,
-            reason: format!("a body of {} bytes that is not the expected JSON", bytes.len()),
+            reason: format!(
+                "a body of {} bytes that is not the expected JSON",
+                bytes.len()
+            ),
             source: Some(Box::new(source)),
         },
         E::InvalidRequest(reason) => ScanError::InvalidInput { step, reason },

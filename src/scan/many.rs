@@ -88,7 +88,11 @@ impl Limiter {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let target = s.in_use.saturating_sub(1).max(1);
         if target < s.limit {
-            tracing::debug!(from = s.limit, to = target, "server busy: lowering concurrency");
+            tracing::debug!(
+                from = s.limit,
+                to = target,
+                "server busy: lowering concurrency"
+            );
             s.limit = target;
             s.credit = 0;
         }
@@ -187,7 +191,12 @@ async fn drive<S, I>(
         let permit = limiter.acquire().await;
         while tasks.try_join_next().is_some() {}
         let source: Source = item.into();
-        let (scanner, settings, tx, limiter) = (scanner.clone(), settings.clone(), tx.clone(), limiter.clone());
+        let (scanner, settings, tx, limiter) = (
+            scanner.clone(),
+            settings.clone(),
+            tx.clone(),
+            limiter.clone(),
+        );
         let i = index;
         index += 1;
         tasks.spawn(async move {
@@ -197,7 +206,13 @@ async fn drive<S, I>(
             if result.is_ok() {
                 limiter.finished();
             }
-            let _ = tx.send(ManyItem { index: i, path, result }).await;
+            let _ = tx
+                .send(ManyItem {
+                    index: i,
+                    path,
+                    result,
+                })
+                .await;
         });
     }
     while tasks.join_next().await.is_some() {}
@@ -265,10 +280,17 @@ mod tests {
             l.finished();
         }
         assert_eq!(l.state.lock().unwrap().limit, 3);
-        let third = tokio::time::timeout(Duration::from_millis(50), l.acquire()).await.unwrap();
+        let third = tokio::time::timeout(Duration::from_millis(50), l.acquire())
+            .await
+            .unwrap();
         let blocked = tokio::time::timeout(Duration::from_millis(50), l.acquire()).await;
-        assert!(blocked.is_err(), "3 in use of 3: the next waits for a release");
+        assert!(
+            blocked.is_err(),
+            "3 in use of 3: the next waits for a release"
+        );
         drop(third);
-        let _p = tokio::time::timeout(Duration::from_millis(50), l.acquire()).await.unwrap();
+        let _p = tokio::time::timeout(Duration::from_millis(50), l.acquire())
+            .await
+            .unwrap();
     }
 }

@@ -105,7 +105,12 @@ pub(crate) struct Poller {
 }
 
 impl Poller {
-    pub(crate) fn new(scanner: Scanner, data_id: String, policy: PollPolicy, submitted_at: Instant) -> Self {
+    pub(crate) fn new(
+        scanner: Scanner,
+        data_id: String,
+        policy: PollPolicy,
+        submitted_at: Instant,
+    ) -> Self {
         let interval = policy.initial_interval;
         Self {
             scanner,
@@ -133,8 +138,13 @@ impl Poller {
             self.first = false;
             self.interval
         } else {
-            self.interval = grow(self.interval, self.policy.multiplier, 1, self.policy.max_interval)
-                .max(self.policy.initial_interval.min(self.policy.max_interval));
+            self.interval = grow(
+                self.interval,
+                self.policy.multiplier,
+                1,
+                self.policy.max_interval,
+            )
+            .max(self.policy.initial_interval.min(self.policy.max_interval));
             self.interval
         };
         let mut wait = spread(base, self.policy.jitter);
@@ -174,7 +184,9 @@ impl Poller {
         let client = &self.scanner.client;
         let id = self.data_id.as_str();
         self.scanner
-            .call(Step::Poll, Repeat::Once, || client.file_analysis_get().data_id(id).send())
+            .call(Step::Poll, Repeat::Once, || {
+                client.file_analysis_get().data_id(id).send()
+            })
             .await
             .map(|rv| rv.into_inner())
     }
@@ -194,7 +206,8 @@ impl Poller {
 
     async fn deadline_error(&self) -> ScanError {
         let deadline = self.policy.deadline.unwrap_or_default();
-        let cancelled = self.policy.cancel_at_deadline && self.scanner.cancel(&self.data_id).await.is_ok();
+        let cancelled =
+            self.policy.cancel_at_deadline && self.scanner.cancel(&self.data_id).await.is_ok();
         ScanError::Deadline {
             step: Step::Poll,
             data_id: self.data_id.clone(),
@@ -230,7 +243,8 @@ impl Poller {
                     self.not_found()?;
                 }
                 Ok(r) if is_finished(&r) => {
-                    let report = ScanReport::build(&self.scanner, self.data_id.clone(), r, false).await;
+                    let report =
+                        ScanReport::build(&self.scanner, self.data_id.clone(), r, false).await;
                     return Ok(ScanEvent::Finished(Box::new(report)));
                 }
                 Ok(r) => {
@@ -255,7 +269,12 @@ impl Poller {
                     if self.errors >= self.policy.max_errors {
                         return Err(e);
                     }
-                    let backoff = grow(self.policy.error_initial, 2.0, self.errors - 1, self.policy.error_max);
+                    let backoff = grow(
+                        self.policy.error_initial,
+                        2.0,
+                        self.errors - 1,
+                        self.policy.error_max,
+                    );
                     let backoff = spread(backoff, self.policy.jitter);
                     wait = match retry::error_retry_after(&e) {
                         Some(ra) => backoff.max(ra.min(self.policy.error_max)),
@@ -281,14 +300,20 @@ impl Poller {
                 Some(Ok(ScanEvent::Progress(_))) => continue,
                 Some(Err(e)) => return Err(e),
                 None => {
-                    return Err(ScanError::protocol(Step::Poll, "polling ended without a result"))
+                    return Err(ScanError::protocol(
+                        Step::Poll,
+                        "polling ended without a result",
+                    ))
                 }
             }
         }
     }
 
     pub(crate) fn into_stream(self) -> impl Stream<Item = Result<ScanEvent, ScanError>> + Send {
-        futures::stream::unfold(self, |mut p| async move { p.next_event().await.map(|e| (e, p)) })
+        futures::stream::unfold(
+            self,
+            |mut p| async move { p.next_event().await.map(|e| (e, p)) },
+        )
     }
 }
 
@@ -305,16 +330,23 @@ impl Scanner {
 
     /// Waits for the result of a scan submitted earlier (by this or another client).
     pub async fn wait_for(&self, data_id: &str) -> Result<ScanReport, ScanError> {
-        Poller::new(self.clone(), data_id.to_string(), self.cfg.poll.clone(), Instant::now())
-            .finish()
-            .await
+        Poller::new(
+            self.clone(),
+            data_id.to_string(),
+            self.cfg.poll.clone(),
+            Instant::now(),
+        )
+        .finish()
+        .await
     }
 
     /// The current result of a scan, finished or not.
     pub async fn result(&self, data_id: &str) -> Result<AnalysisResult, ScanError> {
         let client = &self.client;
         let r = self
-            .call(Step::Poll, Repeat::Read, || client.file_analysis_get().data_id(data_id).send())
+            .call(Step::Poll, Repeat::Read, || {
+                client.file_analysis_get().data_id(data_id).send()
+            })
             .await?
             .into_inner();
         if is_not_found_body(&r) {

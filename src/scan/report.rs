@@ -43,7 +43,10 @@ impl ScanReport {
             .as_ref()
             .and_then(|p| p.post_processing.as_ref())
             .and_then(|p| p.actions_ran.as_deref())
-            .is_some_and(|a| a.split('|').any(|x| x.trim().eq_ignore_ascii_case("sanitized")))
+            .is_some_and(|a| {
+                a.split('|')
+                    .any(|x| x.trim().eq_ignore_ascii_case("sanitized"))
+            })
     }
 
     /// Builds the report; for an archive with detections in its children, looks up the worst
@@ -101,7 +104,9 @@ async fn child_threats(scanner: &Scanner, result: &AnalysisResult) -> Vec<Threat
         if let Some(id) = child.data_id.as_deref() {
             let client = &scanner.client;
             if let Ok(r) = scanner
-                .call(Step::Archive, Repeat::Read, || client.file_analysis_get().data_id(id).send())
+                .call(Step::Archive, Repeat::Read, || {
+                    client.file_analysis_get().data_id(id).send()
+                })
                 .await
             {
                 found = threats_of(r.scan_results.as_ref(), name.as_deref());

@@ -54,7 +54,12 @@ impl RetryPolicy {
     /// "equal jitter" (half fixed, half random) so that many clients do not retry in step; never
     /// shorter than the server's `Retry-After`.
     pub fn delay(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
-        let base = grow(self.initial_delay, self.multiplier, retry.saturating_sub(1), self.max_delay);
+        let base = grow(
+            self.initial_delay,
+            self.multiplier,
+            retry.saturating_sub(1),
+            self.max_delay,
+        );
         let jittered = equal_jitter(base);
         match retry_after {
             Some(ra) => jittered.max(ra.min(self.max_retry_after)),
@@ -71,7 +76,11 @@ impl RetryPolicy {
 
 /// `start × factor^n`, capped at `cap`.
 pub(crate) fn grow(start: Duration, factor: f64, n: u32, cap: Duration) -> Duration {
-    let factor = if factor.is_finite() && factor >= 1.0 { factor } else { 1.0 };
+    let factor = if factor.is_finite() && factor >= 1.0 {
+        factor
+    } else {
+        1.0
+    };
     let secs = start.as_secs_f64() * factor.powi(n.min(64) as i32);
     if !secs.is_finite() || secs >= cap.as_secs_f64() {
         cap
@@ -103,7 +112,10 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         return Some(Duration::from_secs(secs));
     }
     let when = httpdate::parse_http_date(v).ok()?;
-    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 /// Whether a read (`GET`, or any request without side effects) may be tried again.
@@ -215,15 +227,33 @@ mod tests {
 
     #[test]
     fn only_the_documented_upload_failures_are_retried() {
-        assert_eq!(upload_retry(&server(503, "Server is too busy. Try again later.")), UploadRetry::Soon);
-        assert_eq!(upload_retry(&server(500, "Failed to request scan. Try again later.")), UploadRetry::Soon);
         assert_eq!(
-            upload_retry(&server(400, "File upload rejected due to insufficient disk space")),
+            upload_retry(&server(503, "Server is too busy. Try again later.")),
+            UploadRetry::Soon
+        );
+        assert_eq!(
+            upload_retry(&server(500, "Failed to request scan. Try again later.")),
+            UploadRetry::Soon
+        );
+        assert_eq!(
+            upload_retry(&server(
+                400,
+                "File upload rejected due to insufficient disk space"
+            )),
             UploadRetry::Late
         );
-        assert_eq!(upload_retry(&server(500, "License expired")), UploadRetry::No);
-        assert_eq!(upload_retry(&server(411, "Missing Content-Length header.")), UploadRetry::No);
-        assert_eq!(upload_retry(&server(422, "File is empty.")), UploadRetry::No);
+        assert_eq!(
+            upload_retry(&server(500, "License expired")),
+            UploadRetry::No
+        );
+        assert_eq!(
+            upload_retry(&server(411, "Missing Content-Length header.")),
+            UploadRetry::No
+        );
+        assert_eq!(
+            upload_retry(&server(422, "File is empty.")),
+            UploadRetry::No
+        );
         assert_eq!(upload_retry(&server(403, "Access denied")), UploadRetry::No);
         assert!(read_is_retryable(&server(502, "")));
         assert!(!read_is_retryable(&server(404, "")));

@@ -26,7 +26,10 @@ pub struct Source {
 
 enum Inner {
     Path(PathBuf),
-    Bytes { bytes: Bytes, name: Option<String> },
+    Bytes {
+        bytes: Bytes,
+        name: Option<String>,
+    },
     Reader {
         reader: Mutex<Option<BoxReader>>,
         len: u64,
@@ -132,9 +135,10 @@ impl Source {
                 }
                 Ok((Box::new(file), meta.len()))
             }
-            Inner::Bytes { bytes, .. } => {
-                Ok((Box::new(std::io::Cursor::new(bytes.clone())), bytes.len() as u64))
-            }
+            Inner::Bytes { bytes, .. } => Ok((
+                Box::new(std::io::Cursor::new(bytes.clone())),
+                bytes.len() as u64,
+            )),
             Inner::Reader { reader, len, .. } => {
                 let r = reader
                     .lock()
@@ -246,7 +250,11 @@ pub(crate) struct LengthChecked {
 const CHUNK: usize = 256 * 1024;
 
 impl LengthChecked {
-    pub(crate) fn new(reader: BoxReader, total: u64, progress: Option<ProgressFn>) -> (Self, ReadFailure) {
+    pub(crate) fn new(
+        reader: BoxReader,
+        total: u64,
+        progress: Option<ProgressFn>,
+    ) -> (Self, ReadFailure) {
         let failure = ReadFailure::default();
         (
             Self {

@@ -64,9 +64,17 @@ pub(crate) struct UploadRequest {
 }
 
 impl UploadRequest {
-    pub(crate) fn set(&mut self, step: Step, name: &'static str, value: &str) -> Result<(), ScanError> {
+    pub(crate) fn set(
+        &mut self,
+        step: Step,
+        name: &'static str,
+        value: &str,
+    ) -> Result<(), ScanError> {
         let v = HeaderValue::from_str(value).map_err(|_| {
-            ScanError::invalid(step, format!("the {name} value cannot be sent in an HTTP header"))
+            ScanError::invalid(
+                step,
+                format!("the {name} value cannot be sent in an HTTP header"),
+            )
         })?;
         self.headers.insert(HeaderName::from_static(name), v);
         Ok(())
@@ -79,7 +87,11 @@ fn sensitive(name: &str) -> bool {
 
 impl Scanner {
     /// Uploads `source`, retrying per the upload rules. Only reopenable sources are retried.
-    pub(crate) async fn upload(&self, source: &Source, req: &UploadRequest) -> Result<Uploaded, ScanError> {
+    pub(crate) async fn upload(
+        &self,
+        source: &Source,
+        req: &UploadRequest,
+    ) -> Result<Uploaded, ScanError> {
         let mut failures = 0u32;
         let mut busy = 0u32;
         let mut relogged = false;
@@ -125,12 +137,19 @@ impl Scanner {
         }
     }
 
-    async fn upload_once(&self, source: &Source, req: &UploadRequest) -> Result<Uploaded, ScanError> {
+    async fn upload_once(
+        &self,
+        source: &Source,
+        req: &UploadRequest,
+    ) -> Result<Uploaded, ScanError> {
         let (reader, len) = source.open().await?;
         if len == 0 {
             return Err(ScanError::invalid(
                 Step::Upload,
-                format!("{} is empty; the server refuses empty files", source.display_path().display()),
+                format!(
+                    "{} is empty; the server refuses empty files",
+                    source.display_path().display()
+                ),
             ));
         }
         let (body, read_failure) = LengthChecked::new(reader, len, req.progress.clone());
@@ -140,11 +159,17 @@ impl Scanner {
             .client
             .post(format!("{}{}", client.baseurl, path))
             .header(ACCEPT, HeaderValue::from_static("application/json"))
-            .header(CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"))
+            .header(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            )
             // Core refuses chunked uploads (411): the exact length goes in the header, and the
             // stream is checked against it.
             .header(CONTENT_LENGTH, HeaderValue::from(len))
-            .header("api-version", HeaderValue::from_static(Client::api_version()))
+            .header(
+                "api-version",
+                HeaderValue::from_static(Client::api_version()),
+            )
             .headers(req.headers.clone())
             .body(reqwest::Body::wrap_stream(body))
             .build()
@@ -169,7 +194,11 @@ impl Scanner {
             .await
             .map_err(|e| ScanError::invalid(Step::Upload, e.to_string()))?;
         let sent = client.exec(request, &info).await;
-        if let Some(e) = read_failure.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        if let Some(e) = read_failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
             return Err(ScanError::Read {
                 step: Step::Upload,
                 path: source.display_path(),
@@ -192,11 +221,17 @@ impl Scanner {
                 source: Some(Box::new(e)),
             };
             return if req.sync {
-                Ok(Uploaded::Done(Box::new(serde_json::from_slice(&bytes).map_err(bad)?)))
+                Ok(Uploaded::Done(Box::new(
+                    serde_json::from_slice(&bytes).map_err(bad)?,
+                )))
             } else {
-                let answer: FileAnalysisPostResponse = serde_json::from_slice(&bytes).map_err(bad)?;
+                let answer: FileAnalysisPostResponse =
+                    serde_json::from_slice(&bytes).map_err(bad)?;
                 if answer.data_id.is_empty() {
-                    return Err(ScanError::protocol(Step::Upload, "the upload answer has an empty data_id"));
+                    return Err(ScanError::protocol(
+                        Step::Upload,
+                        "the upload answer has an empty data_id",
+                    ));
                 }
                 Ok(Uploaded::Queued(answer.data_id))
             };

@@ -279,10 +279,10 @@ pub fn is_not_found_body(result: &AnalysisResult) -> bool {
         && result.yara.is_none();
     typed_empty
         && result.extra.len() == 1
-        && result
-            .extra
-            .values()
-            .all(|v| v.as_str().is_some_and(|s| s.eq_ignore_ascii_case("not found")))
+        && result.extra.values().all(|v| {
+            v.as_str()
+                .is_some_and(|s| s.eq_ignore_ascii_case("not found"))
+        })
 }
 
 /// `process_info.progress_percentage`, else `scan_results.progress_percentage`.
@@ -291,7 +291,12 @@ pub(crate) fn progress_of(result: &AnalysisResult) -> Option<i64> {
         .process_info
         .as_ref()
         .and_then(|p| p.progress_percentage)
-        .or_else(|| result.scan_results.as_ref().and_then(|s| s.progress_percentage))
+        .or_else(|| {
+            result
+                .scan_results
+                .as_ref()
+                .and_then(|s| s.progress_percentage)
+        })
 }
 
 #[cfg(test)]
@@ -314,7 +319,10 @@ mod tests {
         assert!(is_finished(&clean));
         let threats = threats_of(clean.scan_results.as_ref(), None);
         assert!(threats.is_empty());
-        assert_eq!(Verdict::from_result(&clean, threats), Verdict::Clean { code: 0 });
+        assert_eq!(
+            Verdict::from_result(&clean, threats),
+            Verdict::Clean { code: 0 }
+        );
 
         let in_progress = payload("15_core4_file_in_progress_SEMIREAL.json");
         assert!(!is_finished(&in_progress));
@@ -359,7 +367,10 @@ mod tests {
         }));
         assert_eq!(
             Verdict::from_result(&r, Vec::new()),
-            Verdict::Unknown { code: 42, label: Some("Brand New".into()) }
+            Verdict::Unknown {
+                code: 42,
+                label: Some("Brand New".into())
+            }
         );
         let r = result(serde_json::json!({
             "process_info": {"progress_percentage": 100, "result": "Blocked", "blocked_reason": "Encrypted Archive"},
@@ -367,13 +378,19 @@ mod tests {
         }));
         assert_eq!(
             Verdict::from_result(&r, Vec::new()),
-            Verdict::Blocked { code: 12, reason: "Encrypted Archive".into() }
+            Verdict::Blocked {
+                code: 12,
+                reason: "Encrypted Archive".into()
+            }
         );
         let r = result(serde_json::json!({
             "process_info": {"progress_percentage": 100, "result": "Blocked", "blocked_reason": "Sanitization failed"},
             "scan_results": {"progress_percentage": 100, "scan_all_result_i": 0}
         }));
-        assert!(matches!(Verdict::from_result(&r, Vec::new()), Verdict::Blocked { code: 0, .. }));
+        assert!(matches!(
+            Verdict::from_result(&r, Vec::new()),
+            Verdict::Blocked { code: 0, .. }
+        ));
     }
 
     #[test]
@@ -387,7 +404,11 @@ mod tests {
         }));
         let t = threats_of(r.scan_results.as_ref(), Some("a.zip/eicar.com"));
         assert_eq!(t.len(), 2);
-        assert!(t.iter().all(|t| t.file.as_deref() == Some("a.zip/eicar.com")));
-        assert!(t.iter().any(|t| t.engine == "Other" && t.name == "EICAR-Test-File"));
+        assert!(t
+            .iter()
+            .all(|t| t.file.as_deref() == Some("a.zip/eicar.com")));
+        assert!(t
+            .iter()
+            .any(|t| t.engine == "Other" && t.name == "EICAR-Test-File"));
     }
 }

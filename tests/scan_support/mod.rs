@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use mdcore_sim::{SimConfig, Simulator};
 use metadefender_core::scan::{PollPolicy, Scanner};
 use metadefender_core::Client;
-use mdcore_sim::{SimConfig, Simulator};
 
 /// The EICAR test string, assembled at run time so that no file of the repository holds it.
 pub fn eicar() -> Vec<u8> {
