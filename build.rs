@@ -32,26 +32,24 @@ fn main() {
             std::process::exit(1);
         }
     };
+    let code = generated.code();
     let target = out.join("client.rs");
-    if let Err(e) = std::fs::write(&target, &generated.code) {
+    if let Err(e) = std::fs::write(&target, &code) {
         eprintln!("error: cannot write {}: {e}", target.display());
         std::process::exit(1);
     }
     // Conformance tests call every operation by its operationId through a generated dispatcher.
     if std::env::var_os("CARGO_FEATURE_CONFORMANCE").is_some() {
-        let dispatch = mdcore_codegen::dispatch::generate_pinned(
-            &root,
-            override_path.as_deref(),
-            &generated.code,
-        )
-        .and_then(|code| {
-            std::fs::write(out.join("dispatch.rs"), code).map_err(|source| {
-                mdcore_codegen::Error::Io {
-                    path: out.join("dispatch.rs"),
-                    source,
-                }
-            })
-        });
+        let dispatch =
+            mdcore_codegen::dispatch::generate_pinned(&root, override_path.as_deref(), &code)
+                .and_then(|code| {
+                    std::fs::write(out.join("dispatch.rs"), code).map_err(|source| {
+                        mdcore_codegen::Error::Io {
+                            path: out.join("dispatch.rs"),
+                            source,
+                        }
+                    })
+                });
         if let Err(e) = dispatch {
             eprintln!("error: cannot generate the conformance dispatcher: {e}");
             std::process::exit(1);

@@ -17,12 +17,12 @@ fn root() -> PathBuf {
 fn snapshot_is_fresh() {
     let g = mdcore_codegen::generate_pinned(&root(), None).expect("generation works");
     for (rel, want) in [
-        (mdcore_codegen::SNAPSHOT_PATH, &g.snapshot),
-        (mdcore_codegen::REPORT_PATH, &g.report_markdown),
+        (mdcore_codegen::SNAPSHOT_PATH, g.snapshot()),
+        (mdcore_codegen::REPORT_PATH, g.report_markdown()),
     ] {
         let have = std::fs::read_to_string(root().join(rel)).unwrap_or_default();
         assert!(
-            &have == want,
+            have == want,
             "{rel} is stale: run `{}` and commit the result",
             mdcore_codegen::SNAPSHOT_COMMAND
         );
@@ -33,9 +33,9 @@ fn snapshot_is_fresh() {
 fn generation_is_deterministic() {
     let a = mdcore_codegen::generate_pinned(&root(), None).unwrap();
     let b = mdcore_codegen::generate_pinned(&root(), None).unwrap();
-    assert_eq!(a.code, b.code);
-    assert_eq!(a.snapshot, b.snapshot);
-    assert_eq!(a.report_markdown, b.report_markdown);
+    assert_eq!(a.code(), b.code());
+    assert_eq!(a.snapshot(), b.snapshot());
+    assert_eq!(a.report_markdown(), b.report_markdown());
 }
 
 /// Methods of `impl Client` and the setters of each `builder::X`, read from the snapshot.

@@ -16,9 +16,11 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let root = crate::workspace_root();
     let generated = mdcore_codegen::generate_pinned(&root, None)?;
+    let snapshot = generated.snapshot();
+    let report = generated.report_markdown();
     let files = [
-        (SNAPSHOT_PATH, generated.snapshot.as_str()),
-        (REPORT_PATH, generated.report_markdown.as_str()),
+        (SNAPSHOT_PATH, snapshot.as_str()),
+        (REPORT_PATH, report.as_str()),
     ];
     let mut stale = Vec::new();
     for (rel, want) in files {

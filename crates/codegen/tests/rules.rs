@@ -349,9 +349,9 @@ fn the_raw_document_is_refused_and_the_repaired_one_generates() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let g = mdcore_codegen::generate_pinned(&root, None).unwrap();
     assert_eq!(g.operations, 72);
-    assert!(g.code.contains("pub fn file_analysis_post"));
+    assert!(g.code().contains("pub fn file_analysis_post"));
     assert!(
-        !g.snapshot.contains("#[doc"),
+        !g.snapshot().contains("#[doc"),
         "the snapshot carries no upstream prose"
     );
 }
