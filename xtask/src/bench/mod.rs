@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
+mod build;
 mod spec;
 
 /// Arguments of `cargo xtask bench`.
@@ -33,7 +34,7 @@ pub struct Ctx {
 type Bench = fn(&Ctx) -> anyhow::Result<String>;
 
 /// The benchmarks, by name.
-const BENCHES: &[(&str, Bench)] = &[("spec", spec::run)];
+const BENCHES: &[(&str, Bench)] = &[("build", build::run), ("spec", spec::run)];
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let root = crate::workspace_root();
