@@ -80,12 +80,12 @@ async fn demo(
         (&files.document, &document),
     ];
     for (path, outcome) in results {
-        out.file_result(Path::new(&name(path)), outcome);
+        out.file_result(Path::new(&name(path)), &relative_to(outcome, dir));
     }
 
     let sanitized = check(&clean, &eicar, &archive, &document)?;
     out.say(&format!(
-        "\nThe sanitized copy of invoice.txt is {}: the test string is overwritten there.",
+        "\nThe sanitized copy of invoice.txt: {}\n(the test string is overwritten with '_' there).",
         sanitized.display()
     ));
     out.say(&format!(
@@ -94,6 +94,21 @@ async fn demo(
         dir.display()
     ));
     Ok(Exit::Clean)
+}
+
+/// The outcome with the sanitized copy's path relative to the demo directory, like the names
+/// of the demo files beside it.
+fn relative_to(o: &Outcome, dir: &Path) -> Outcome {
+    let mut o = o.clone();
+    if let Outcome::Done {
+        sanitized: Some(p), ..
+    } = &mut o
+    {
+        if let Ok(rel) = p.strip_prefix(dir) {
+            *p = rel.to_path_buf();
+        }
+    }
+    o
 }
 
 fn name(p: &Path) -> String {
