@@ -115,11 +115,11 @@ impl VisitMut for MatchFix {
 /// typify's builders demand a value for the flattened `extra` map of unknown fields; an empty
 /// map is the right start.
 pub fn unknown_fields_default_empty(file: &mut File, report: &mut Report) {
-    struct Fix<'a> {
-        report: &'a mut Report,
+    struct Fix {
+        fixed: Vec<String>,
         current: Option<String>,
     }
-    impl VisitMut for Fix<'_> {
+    impl VisitMut for Fix {
         fn visit_item_impl_mut(&mut self, imp: &mut syn::ItemImpl) {
             let is_default = imp
                 .trait_
@@ -141,20 +141,23 @@ pub fn unknown_fields_default_empty(file: &mut File, report: &mut Report) {
             if is_extra && quote::quote!(#fv).to_string().contains("Err") {
                 fv.expr = parse_quote!(Ok(Default::default()));
                 if let Some(ty) = &self.current {
-                    self.report.push(
-                        "unknown-fields-default-empty",
-                        format!("builder::{ty}"),
-                        "`extra` starts empty",
-                    );
+                    self.fixed.push(ty.clone());
                 }
             }
         }
     }
     let mut fix = Fix {
-        report,
+        fixed: Vec::new(),
         current: None,
     };
     fix.visit_file_mut(file);
+    if !fix.fixed.is_empty() {
+        report.push(
+            "unknown-fields-default-empty",
+            "types::builder",
+            format!("{} builders start with an empty `extra` map", fix.fixed.len()),
+        );
+    }
 }
 
 /// Removes every doc attribute: the review snapshot shows the API without upstream prose.

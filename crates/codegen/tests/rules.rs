@@ -193,7 +193,7 @@ fn objects_keep_unknown_fields() {
 }
 
 fn evidence(text: &str, d: &mut Value) -> Result<Report, Error> {
-    let rules = EvidenceRules::parse(text).map_err(|m| Error::Generate(m))?;
+    let rules = EvidenceRules::parse(text).map_err(Error::Generate)?;
     let mut report = Report::default();
     rules.apply(d, &mut report)?;
     Ok(report)
