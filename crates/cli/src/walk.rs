@@ -31,6 +31,15 @@ impl Walk {
         }
     }
 
+    /// Leaves `dir` out of the walk (the directory sanitized copies are written to, which
+    /// would otherwise be scanned as it fills up).
+    pub fn skip_dir(mut self, dir: &Path) -> Self {
+        if let Some(id) = fs::metadata(dir).ok().as_ref().and_then(dir_id) {
+            self.seen.insert(id);
+        }
+        self
+    }
+
     fn examine(&mut self, path: PathBuf) -> Option<Entry> {
         // `metadata` follows symlinks: a dangling one fails here with "not found".
         let meta = match fs::metadata(&path) {
@@ -179,5 +188,19 @@ mod tests {
         assert_eq!(problems, [&root.join("sub/dangling"), &missing]);
         #[cfg(not(unix))]
         assert_eq!(problems, [&missing]);
+
+        #[cfg(unix)]
+        {
+            let rest: Vec<Entry> = Walk::new(&[root.to_path_buf()])
+                .skip_dir(&root.join("sub"))
+                .collect();
+            assert_eq!(
+                rest,
+                [
+                    Entry::File(root.join("a.txt")),
+                    Entry::File(root.join("b.txt"))
+                ]
+            );
+        }
     }
 }

@@ -21,6 +21,14 @@ fn a_clean_file_exits_0() {
         .code(0)
         .stdout(predicate::str::contains("notes.txt: clean  [data_id "))
         .stderr(predicate::str::contains("1 file: 1 clean"));
+    // Not a terminal: plain lines, no progress bars or other control sequences.
+    let out = sim
+        .mdcore()
+        .args(["scan", "--wait"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert!(!out.stdout.contains(&0x1b) && !out.stderr.contains(&0x1b));
 }
 
 #[test]
@@ -120,6 +128,18 @@ fn the_sanitizing_rule_writes_a_sanitized_copy() {
         .assert()
         .code(1);
     assert_eq!(fs::read_dir(&outdir).unwrap().count(), 2);
+
+    // The output directory inside the scanned tree is not scanned itself.
+    let out = sim
+        .mdcore()
+        .args(["--json", "scan", "--rule", "sanitize", "--sanitized-out"])
+        .arg(&outdir)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let lines = json_lines(&out.stdout);
+    assert_eq!(lines.len(), 1, "only report.txt: {lines:?}");
+    assert_eq!(fs::read_dir(&outdir).unwrap().count(), 3);
 
     // A rule that does not sanitize: said so, not an error.
     let clean = dir.path().join("clean.txt");

@@ -95,7 +95,11 @@ fn resolve(addr: &str) -> Result<std::net::SocketAddr, CliError> {
 pub async fn run(server: &Server, out: &Output, paths: &[PathBuf], opts: &ScanOptions) -> Tally {
     let names = Names::default();
     let mut tally = Tally::default();
-    let mut results = futures::stream::iter(Walk::new(paths))
+    let mut walk = Walk::new(paths);
+    if let Some(dir) = &opts.sanitized_out {
+        walk = walk.skip_dir(dir);
+    }
+    let mut results = futures::stream::iter(walk)
         .map(|entry| {
             let names = &names;
             async move {
