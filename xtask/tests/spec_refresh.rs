@@ -236,6 +236,19 @@ fn refresh_bundles_a_multi_file_tree() {
     )
     .unwrap();
     assert!(pinned["components"]["schemas"]["AnalysisResult"].is_object());
+    assert!(xtask(&["spec", "check", "--root", root]).status.success());
+    // A hand edit of the pinned document is caught.
+    let path = ws.path().join("openapi/metadefender-core.json");
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.push(b' ');
+    std::fs::write(&path, bytes).unwrap();
+    let check = xtask(&["spec", "check", "--root", root]);
+    assert!(!check.status.success());
+    assert!(
+        text(&check).contains("does not match openapi/lock.toml"),
+        "{}",
+        text(&check)
+    );
 }
 
 #[test]
