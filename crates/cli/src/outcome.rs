@@ -104,8 +104,9 @@ pub enum Outcome {
         data_id: String,
         percent: Option<i64>,
     },
-    /// Could not be scanned.
-    Failed { message: String },
+    /// Could not be scanned. `fatal`: the server cannot be used at all (unreachable, or the
+    /// credential refused), so the other files would fail the same way.
+    Failed { message: String, fatal: bool },
 }
 
 /// Sanitization asked for but no copy written.
@@ -118,6 +119,14 @@ pub enum SanitizeNote {
 }
 
 impl Outcome {
+    /// A file that could not be scanned, for a reason that concerns it alone.
+    pub fn failed(message: impl Into<String>) -> Outcome {
+        Outcome::Failed {
+            message: message.into(),
+            fatal: false,
+        }
+    }
+
     pub fn exit(&self) -> Exit {
         match self {
             Outcome::Done {
@@ -167,7 +176,7 @@ impl Outcome {
                 Some(p) => format!("in progress, {p}%  [data_id {data_id}]"),
                 None => format!("in progress  [data_id {data_id}]"),
             },
-            Outcome::Failed { message } => format!("error: {message}"),
+            Outcome::Failed { message, .. } => format!("error: {message}"),
         }
     }
 
@@ -201,7 +210,7 @@ impl Outcome {
             Outcome::Running { data_id, percent } => {
                 json!({"status": "in_progress", "data_id": data_id, "progress": percent})
             }
-            Outcome::Failed { message } => json!({"status": "error", "error": message}),
+            Outcome::Failed { message, .. } => json!({"status": "error", "error": message}),
         };
         if let Value::Object(map) = &mut v {
             map.insert(key.to_string(), Value::String(name.to_string()));
@@ -296,9 +305,7 @@ mod tests {
     #[test]
     fn a_threat_outranks_an_error_which_outranks_clean() {
         let mut t = Tally::default();
-        t.add(&Outcome::Failed {
-            message: "x".into(),
-        });
+        t.add(&Outcome::failed("x"));
         assert_eq!(t.exit(), Exit::Error);
         t.add(&Outcome::Done {
             finished: Finished {

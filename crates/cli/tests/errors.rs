@@ -61,6 +61,62 @@ fn server_down_exits_2_with_a_clear_message() {
         .stderr(predicate::str::contains("cannot reach MetaDefender Core"));
 }
 
+/// The server answers the first request (the check) and then stops listening: the run ends at
+/// the first file that cannot reach it instead of trying every other file too.
+#[test]
+fn a_server_that_goes_away_stops_the_run() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut req = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = s.read(&mut buf).unwrap();
+            assert!(n > 0, "request cut short");
+            req.extend_from_slice(&buf[..n]);
+        }
+        assert!(
+            req.starts_with(b"GET /version "),
+            "{}",
+            String::from_utf8_lossy(&req)
+        );
+        let body = r#"{"product_id":"MSCL","version":"5.6.1.0"}"#;
+        write!(
+            s,
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        // The listener is dropped here: every later connection is refused.
+    });
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..12 {
+        fs::write(dir.path().join(format!("f{i:02}.txt")), "fine").unwrap();
+    }
+    let started = Instant::now();
+    let out = mdcore()
+        .args(["--url", &url, "scan", "--wait", "--concurrency", "2"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    server.join().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = stdout_of(&out);
+    assert!(
+        stdout.contains("cannot reach MetaDefender Core"),
+        "{stdout}"
+    );
+    assert!(stdout.lines().count() < 12, "stopped early: {stdout}");
+    assert!(
+        stderr_of(&out).contains("stopped: the server cannot be used"),
+        "{}",
+        stderr_of(&out)
+    );
+    assert!(started.elapsed() < Duration::from_secs(30));
+}
+
 #[test]
 fn a_wrong_apikey_exits_2_and_is_never_shown() {
     let sim = auth_sim();

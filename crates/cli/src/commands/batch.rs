@@ -106,7 +106,7 @@ async fn scan(server: &Server, out: &Output, a: &BatchScanArgs) -> Result<Exit, 
         match entry {
             Entry::File(p) => files.push(p),
             Entry::Problem { path, reason } => {
-                let o = Outcome::Failed { message: reason };
+                let o = Outcome::failed(reason);
                 out.file_result(&path, &o);
                 tally.add(&o);
             }
@@ -134,9 +134,7 @@ async fn scan(server: &Server, out: &Output, a: &BatchScanArgs) -> Result<Exit, 
         match r {
             Ok(_) => uploaded += 1,
             Err(e) => {
-                let o = Outcome::Failed {
-                    message: chain(&scan_err(server, e)),
-                };
+                let o = Outcome::failed(chain(&scan_err(server, e)));
                 out.file_result(path, &o);
                 tally.add(&o);
             }

@@ -108,7 +108,7 @@ pub async fn run(server: &Server, out: &Output, paths: &[PathBuf], opts: &ScanOp
                         let o = scan_file(server, out, &path, opts, names).await;
                         (path, o)
                     }
-                    Entry::Problem { path, reason } => (path, Outcome::Failed { message: reason }),
+                    Entry::Problem { path, reason } => (path, Outcome::failed(reason)),
                 }
             }
         })
@@ -116,6 +116,11 @@ pub async fn run(server: &Server, out: &Output, paths: &[PathBuf], opts: &ScanOp
     while let Some((path, outcome)) = results.next().await {
         out.file_result(&path, &outcome);
         tally.add(&outcome);
+        if let Outcome::Failed { fatal: true, .. } = outcome {
+            // Dropping the stream stops the scans in flight; the rest are not started.
+            out.note("mdcore: stopped: the server cannot be used (see the error above); the remaining files were not scanned");
+            break;
+        }
     }
     tally
 }
@@ -141,8 +146,12 @@ pub async fn scan_file(
     if bar.is_shown() {
         b = b.progress(bar.uploader());
     }
-    let failed = |e| Outcome::Failed {
-        message: chain(&CliError::from_scan(server.url(), server.ctx.had_key, e)),
+    let failed = |e| {
+        let e = CliError::from_scan(server.url(), server.ctx.had_key, e);
+        Outcome::Failed {
+            message: chain(&e),
+            fatal: matches!(e, CliError::Unreachable { .. } | CliError::Auth { .. }),
+        }
     };
     let submitted = match b.submit().await {
         Ok(s) => s,
@@ -153,7 +162,9 @@ pub async fn scan_file(
             data_id: submitted.data_id().to_string(),
         };
     }
-    let report = if bar.is_shown() && !matches!(opts.callback, Callback::Listen(_)) {
+    // One path for terminals and pipes (the bar does nothing off a terminal); a callback
+    // receiver completes the scan through `wait`, which knows about it.
+    let report = if !matches!(opts.callback, Callback::Listen(_)) {
         bar.scanning(Some(0));
         let mut updates = std::pin::pin!(submitted.updates());
         let mut last = None;
@@ -167,14 +178,10 @@ pub async fn scan_file(
         }
         match last {
             Some(r) => r,
-            None => {
-                return Outcome::Failed {
-                    message: "the scan ended without a result".into(),
-                }
-            }
+            None => return Outcome::failed("the scan ended without a result"),
         }
     } else {
-        bar.message("scanning");
+        bar.message("waiting for the callback");
         submitted.wait().await
     };
     let report = match report {
