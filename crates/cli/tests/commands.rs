@@ -199,7 +199,27 @@ fn login_saves_a_session_for_apikey_file() {
         .assert()
         .code(0);
 
-    // The password from stdin; a wrong one is refused.
+    // To stdout, asked for explicitly: the id alone, or one JSON object.
+    let out = sim
+        .mdcore()
+        .args([
+            "--json",
+            "login",
+            "--user",
+            "alice",
+            "--password-stdin",
+            "-o",
+            "-",
+        ])
+        .write_stdin(format!("{PASSWORD}\n"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let v = &json_lines(&out.stdout)[0];
+    assert_eq!(v["user"], "alice");
+    assert!(v["session_id"].as_str().is_some_and(|s| !s.is_empty()));
+
+    // A wrong password is refused.
     sim.mdcore()
         .args(["login", "--user", "alice", "--password-stdin", "-o", "-"])
         .write_stdin("not-the-password\n")

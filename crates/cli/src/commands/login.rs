@@ -44,10 +44,24 @@ pub async fn run(server: &Server, out: &Output, a: &LoginArgs) -> Result<Exit, C
             what: "login".into(),
             reason: "the server answered without a session id".into(),
         })?;
-    if a.output == Path::new("-") {
+    let to_stdout = a.output == Path::new("-");
+    if to_stdout && out.json() {
+        out.json_line(&serde_json::json!({
+            "status": "logged_in",
+            "user": a.user,
+            "session_id": session.expose(),
+        }));
+    } else if to_stdout {
         out.line(session.expose());
     } else {
         save(&a.output, &session)?;
+        if out.json() {
+            out.json_line(&serde_json::json!({
+                "status": "logged_in",
+                "user": a.user,
+                "session_file": a.output.display().to_string(),
+            }));
+        }
         out.note(&format!(
             "logged in as {}; session id saved to {} (use it with --apikey-file {})",
             a.user,
