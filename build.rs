@@ -41,15 +41,14 @@ fn main() {
     // Conformance tests call every operation by its operationId through a generated dispatcher.
     if std::env::var_os("CARGO_FEATURE_CONFORMANCE").is_some() {
         let dispatch =
-            mdcore_codegen::dispatch::generate_pinned(&root, override_path.as_deref(), &code)
-                .and_then(|code| {
-                    std::fs::write(out.join("dispatch.rs"), code).map_err(|source| {
-                        mdcore_codegen::Error::Io {
-                            path: out.join("dispatch.rs"),
-                            source,
-                        }
-                    })
-                });
+            mdcore_codegen::dispatch::generate(generated.document(), &code).and_then(|code| {
+                std::fs::write(out.join("dispatch.rs"), code).map_err(|source| {
+                    mdcore_codegen::Error::Io {
+                        path: out.join("dispatch.rs"),
+                        source,
+                    }
+                })
+            });
         if let Err(e) = dispatch {
             eprintln!("error: cannot generate the conformance dispatcher: {e}");
             std::process::exit(1);

@@ -22,38 +22,20 @@ use serde_json::Value;
 
 use crate::document::{self, OpRef};
 use crate::report::Report;
-use crate::rules::{self, EvidenceRules};
-use crate::{lock, Error};
+use crate::rules::EvidenceRules;
+use crate::Error;
 
 /// The document the client is generated from, after the rewrite rules: the pinned one
-/// (checked against its sha256) or `override_path` as is. Same selection as
-/// [`crate::generate_pinned`].
+/// (checked against its sha256) or `override_path` as is, as [`crate::generate_pinned`] reads it.
 pub fn repaired_document(root: &Path, override_path: Option<&Path>) -> Result<Value, Error> {
-    let lock = lock::Lock::load(root)?;
-    let (path, bytes) = match override_path {
-        Some(p) => {
-            let bytes = std::fs::read(p).map_err(|source| Error::Io {
-                path: p.to_path_buf(),
-                source,
-            })?;
-            (p.to_path_buf(), bytes)
-        }
-        None => lock.read_verified(root)?,
-    };
-    let mut doc = document::parse(&path, &bytes)?;
-    let rules = rules::document_rules(EvidenceRules::load(root)?);
-    rules::apply_all(&rules, &mut doc, &mut Report::default())?;
+    let (path, bytes, _) = crate::read_pinned(root, override_path)?;
+    let (doc, _) = crate::repair(
+        &path,
+        &bytes,
+        EvidenceRules::load(root)?,
+        &mut Report::default(),
+    )?;
     Ok(doc)
-}
-
-/// Dispatcher source for the pinned (or overriding) document and the client code generated
-/// from it.
-pub fn generate_pinned(
-    root: &Path,
-    override_path: Option<&Path>,
-    client_code: &str,
-) -> Result<String, Error> {
-    generate(&repaired_document(root, override_path)?, client_code)
 }
 
 /// Where a parameter goes; mirrors OpenAPI's `in`.

@@ -43,6 +43,7 @@ pub struct Generated {
     /// Number of operations generated.
     pub operations: usize,
     catalogue: Vec<(String, String)>,
+    document: serde_json::Value,
     file: syn::File,
 }
 
@@ -58,6 +59,11 @@ impl std::fmt::Debug for Generated {
 }
 
 impl Generated {
+    /// The document after the rewrite rules: what progenitor generated from.
+    pub fn document(&self) -> &serde_json::Value {
+        &self.document
+    }
+
     /// Code for `OUT_DIR`.
     pub fn code(&self) -> String {
         generate::render_code(&self.file)
@@ -93,9 +99,12 @@ impl Generated {
     }
 }
 
-/// Generates from the document the lock pins (checked against its sha256), unless
-/// `override_path` names another document, which is then used as is.
-pub fn generate_pinned(root: &Path, override_path: Option<&Path>) -> Result<Generated, Error> {
+/// The document the lock pins (checked against its sha256), or `override_path` as is, with
+/// its bytes and the version the lock names.
+pub fn read_pinned(
+    root: &Path,
+    override_path: Option<&Path>,
+) -> Result<(PathBuf, Vec<u8>, String), Error> {
     let lock = lock::Lock::load(root)?;
     let (path, bytes) = match override_path {
         Some(p) => {
@@ -107,8 +116,31 @@ pub fn generate_pinned(root: &Path, override_path: Option<&Path>) -> Result<Gene
         }
         None => lock.read_verified(root)?,
     };
+    Ok((path, bytes, lock.document.version))
+}
+
+/// Generates from the pinned document (see [`read_pinned`]) with the rules of `openapi/rules.toml`.
+pub fn generate_pinned(root: &Path, override_path: Option<&Path>) -> Result<Generated, Error> {
+    let (path, bytes, version) = read_pinned(root, override_path)?;
     let evidence = EvidenceRules::load(root)?;
-    generate_from(&path, &bytes, evidence, &lock.document.version)
+    generate_from(&path, &bytes, evidence, &version)
+}
+
+/// Parses a document and runs every rewrite rule over it, recording the changes in `report`.
+pub fn repair(
+    path: &Path,
+    bytes: &[u8],
+    evidence: EvidenceRules,
+    report: &mut Report,
+) -> Result<(serde_json::Value, Vec<(String, String)>), Error> {
+    let mut doc = document::parse(path, bytes)?;
+    let rules = rules::document_rules(evidence);
+    rules::apply_all(&rules, &mut doc, report)?;
+    let catalogue = rules::catalogue(&rules)
+        .into_iter()
+        .map(|(n, w)| (n.to_string(), w.to_string()))
+        .collect();
+    Ok((doc, catalogue))
 }
 
 /// Generates from a document's bytes with the given evidence rules.
@@ -118,20 +150,14 @@ pub fn generate_from(
     evidence: EvidenceRules,
     version: &str,
 ) -> Result<Generated, Error> {
-    let mut doc = document::parse(path, bytes)?;
-    let operations = document::operations(&doc).len();
     let mut report = Report::default();
-    let rules = rules::document_rules(evidence);
-    rules::apply_all(&rules, &mut doc, &mut report)?;
+    let (doc, catalogue) = repair(path, bytes, evidence, &mut report)?;
+    let operations = document::operations(&doc).len();
     let problems = validate::problems(&doc);
     if !problems.is_empty() {
         return Err(Error::Unhandled(problems));
     }
     let file = generate::generate(&doc, &generate::Paths::default(), &mut report)?;
-    let catalogue = rules::catalogue(&rules)
-        .into_iter()
-        .map(|(n, w)| (n.to_string(), w.to_string()))
-        .collect();
     Ok(Generated {
         source: path.to_path_buf(),
         sha256: lock::sha256_hex(bytes),
@@ -139,6 +165,7 @@ pub fn generate_from(
         report,
         operations,
         catalogue,
+        document: doc,
         file,
     })
 }

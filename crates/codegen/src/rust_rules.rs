@@ -155,7 +155,10 @@ pub fn unknown_fields_default_empty(file: &mut File, report: &mut Report) {
         report.push(
             "unknown-fields-default-empty",
             "types::builder",
-            format!("{} builders start with an empty `extra` map", fix.fixed.len()),
+            format!(
+                "{} builders start with an empty `extra` map",
+                fix.fixed.len()
+            ),
         );
     }
 }
