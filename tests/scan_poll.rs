@@ -300,3 +300,31 @@ async fn dropping_the_wait_stops_polling() {
         "no polls after the drop"
     );
 }
+
+#[tokio::test]
+async fn a_scanner_learns_how_long_scans_take() {
+    // 6 phases of 150 ms: every scan takes 900 ms.
+    let sim = sim(mdcore_sim::SimConfig::default().phase(Duration::from_millis(150))).await;
+    let s = client(&sim).scanner();
+    let mut polls = Vec::new();
+    let mut delays = Vec::new();
+    for i in 0..6 {
+        let before = sim.counters().get("GET /file/{data_id}");
+        let submitted = s.scan(bytes(&format!("l{i}.txt"))).submit().await.unwrap();
+        let answered = Instant::now();
+        submitted.wait().await.unwrap();
+        delays.push(
+            answered
+                .elapsed()
+                .saturating_sub(Duration::from_millis(900)),
+        );
+        polls.push(sim.counters().get("GET /file/{data_id}") - before);
+    }
+    // Cold: from 250 ms, growing by 1.5 (moved up by progress estimates). Warm: the first
+    // poll lands near 900 ms, a miss is followed by short steps.
+    assert!(polls[0] >= 2, "{polls:?}");
+    let warm_polls: u64 = polls[3..].iter().sum();
+    assert!(warm_polls <= 6, "{polls:?}");
+    let warm = (delays[3] + delays[4] + delays[5]) / 3;
+    assert!(warm < Duration::from_millis(150), "{delays:?}");
+}

@@ -341,8 +341,10 @@ impl ScanBuilder {
                 }
             }
         }
-        let submitted_at = Instant::now();
         let uploaded = scanner.upload(&source, &req).await?;
+        // Durations and the not-found grace count from the server's answer, not from the
+        // start of a long upload.
+        let submitted_at = Instant::now();
         let (data_id, ready) = match uploaded {
             Uploaded::Queued(id) => (id, None),
             Uploaded::Done(r) => (r.data_id.clone().unwrap_or_default(), Some(r)),

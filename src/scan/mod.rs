@@ -72,6 +72,8 @@ pub(crate) struct Config {
     pub poll: PollPolicy,
     pub retry: RetryPolicy,
     pub login: Option<Arc<auth::Login>>,
+    /// Shared by every clone: what one scan learns about durations, the next uses.
+    pub learned: Arc<poll::Learned>,
 }
 
 impl Scanner {

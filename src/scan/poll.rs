@@ -42,6 +42,10 @@ pub struct PollPolicy {
     pub deadline: Option<Duration>,
     /// Cancel the scan on the server (`POST /file/{id}/cancel`) when the deadline passes.
     pub cancel_at_deadline: bool,
+    /// Learn how long scans take on this server: a [`super::Scanner`] that has finished scans
+    /// makes its first poll near their typical duration instead of at `initial_interval`
+    /// (default on).
+    pub learn: bool,
 }
 
 impl Default for PollPolicy {
@@ -57,7 +61,39 @@ impl Default for PollPolicy {
             max_errors: 10,
             deadline: Some(Duration::from_secs(30 * 60)),
             cancel_at_deadline: false,
+            learn: true,
         }
+    }
+}
+
+/// Shortest wait between polls when learned durations are short.
+const MIN_WAIT: Duration = Duration::from_millis(10);
+
+/// How long scans on this server take, learned from finished ones: a moving average of the
+/// middle of the window in which each scan finished (after the last poll that saw it running,
+/// no later than the poll that saw it done), or a little less than the first poll's time when
+/// that one already saw it done. Misses push the estimate up, early hits pull it down.
+#[derive(Debug, Default)]
+pub(crate) struct Learned(std::sync::Mutex<Option<f64>>);
+
+impl Learned {
+    fn get(&self) -> Option<Duration> {
+        let v = *self.0.lock().unwrap_or_else(|e| e.into_inner());
+        v.map(Duration::from_secs_f64)
+    }
+
+    /// A scan that was running at `lo` (zero when no poll saw it running) was done at `hi`.
+    fn record(&self, lo: Option<Duration>, hi: Duration) {
+        let target = match lo {
+            Some(lo) => (lo.as_secs_f64() + hi.as_secs_f64()) / 2.0,
+            // Done at the first poll: it may have been done long before; aim a little earlier.
+            None => hi.as_secs_f64() * 0.9,
+        };
+        let mut v = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *v = Some(match *v {
+            Some(old) => (old + target) / 2.0,
+            None => target,
+        });
     }
 }
 
@@ -102,6 +138,8 @@ pub(crate) struct Poller {
     eta: Option<Instant>,
     first: bool,
     done: bool,
+    /// When the last poll that saw the scan running was made.
+    last_running: Option<Instant>,
 }
 
 impl Poller {
@@ -113,6 +151,7 @@ impl Poller {
     ) -> Self {
         let interval = policy.initial_interval;
         Self {
+            last_running: None,
             scanner,
             data_id,
             policy,
@@ -134,23 +173,44 @@ impl Poller {
 
     /// The wait before the next regular poll.
     fn next_wait(&mut self) -> Duration {
+        let learned = self
+            .policy
+            .learn
+            .then(|| self.scanner.cfg.learned.get())
+            .flatten();
         let base = if self.first {
             self.first = false;
-            self.interval
+            match learned {
+                Some(typical) => {
+                    // A miss is usually a near miss: later polls step in tenths of the typical
+                    // duration (growing as usual), never slower than the configured start.
+                    self.interval = (typical / 10).clamp(MIN_WAIT, self.policy.initial_interval);
+                    // The upload's answer came some time ago already.
+                    typical
+                        .saturating_sub(self.submitted_at.elapsed())
+                        .clamp(MIN_WAIT, self.policy.max_interval)
+                }
+                None => self.interval,
+            }
         } else {
             self.interval = grow(
                 self.interval,
                 self.policy.multiplier,
                 1,
                 self.policy.max_interval,
-            )
-            .max(self.policy.initial_interval.min(self.policy.max_interval));
+            );
             self.interval
         };
-        let mut wait = spread(base, self.policy.jitter);
+        // A learned first poll aims at a point in time: it gets a quarter of the spread.
+        let jitter = if learned.is_some() && self.polls == 0 {
+            self.policy.jitter / 4.0
+        } else {
+            self.policy.jitter
+        };
+        let mut wait = spread(base, jitter);
         if let Some(eta) = self.eta {
             let until = eta.saturating_duration_since(Instant::now());
-            wait = wait.min(until.max(self.policy.initial_interval));
+            wait = wait.min(until.max(self.interval.min(self.policy.initial_interval)));
         }
         wait
     }
@@ -243,6 +303,15 @@ impl Poller {
                     self.not_found()?;
                 }
                 Ok(r) if is_finished(&r) => {
+                    if self.policy.learn {
+                        let lo = self
+                            .last_running
+                            .map(|t| t.saturating_duration_since(self.submitted_at));
+                        self.scanner
+                            .cfg
+                            .learned
+                            .record(lo, self.submitted_at.elapsed());
+                    }
                     let report =
                         ScanReport::build(&self.scanner, self.data_id.clone(), r, false).await;
                     return Ok(ScanEvent::Finished(Box::new(report)));
@@ -250,6 +319,7 @@ impl Poller {
                 Ok(r) => {
                     self.errors = 0;
                     self.seen = true;
+                    self.last_running = Some(Instant::now());
                     let percent = progress_of(&r);
                     self.observe(percent);
                     return Ok(ScanEvent::Progress(Progress {
@@ -330,14 +400,14 @@ impl Scanner {
 
     /// Waits for the result of a scan submitted earlier (by this or another client).
     pub async fn wait_for(&self, data_id: &str) -> Result<ScanReport, ScanError> {
-        Poller::new(
-            self.clone(),
-            data_id.to_string(),
-            self.cfg.poll.clone(),
-            Instant::now(),
-        )
-        .finish()
-        .await
+        // The scan started at an unknown time: nothing to learn from it.
+        let policy = PollPolicy {
+            learn: false,
+            ..self.cfg.poll.clone()
+        };
+        Poller::new(self.clone(), data_id.to_string(), policy, Instant::now())
+            .finish()
+            .await
     }
 
     /// The current result of a scan, finished or not.
