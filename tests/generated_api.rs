@@ -75,8 +75,11 @@ fn read_api(snapshot: &Path) -> Api {
                             continue;
                         }
                         if name == "Client" && !in_builder {
+                            // Operations return `builder::X`; constructors return `Self`.
                             if let syn::ReturnType::Type(_, ty) = &f.sig.output {
-                                if let Some(b) = self_name(ty) {
+                                let is_builder = matches!(&**ty, syn::Type::Path(p)
+                                    if p.path.segments.first().is_some_and(|s| s.ident == "builder"));
+                                if let Some(b) = self_name(ty).filter(|_| is_builder) {
                                     api.methods.insert(f.sig.ident.to_string(), b);
                                 }
                             }
@@ -182,4 +185,88 @@ fn every_operation_and_parameter_is_reachable() {
         checked_params > 100,
         "only {checked_params} parameters checked"
     );
+}
+
+/// The `send` return type of each operation builder, spaces removed.
+fn send_types(snapshot: &Path) -> BTreeMap<String, String> {
+    let file = syn::parse_file(&std::fs::read_to_string(snapshot).unwrap()).unwrap();
+    let mut out = BTreeMap::new();
+    for item in &file.items {
+        let syn::Item::Mod(m) = item else { continue };
+        if m.ident != "builder" {
+            continue;
+        }
+        for item in m.content.iter().flat_map(|(_, items)| items) {
+            let syn::Item::Impl(imp) = item else { continue };
+            let syn::Type::Path(p) = &*imp.self_ty else {
+                continue;
+            };
+            let name = p.path.segments.last().unwrap().ident.to_string();
+            for it in &imp.items {
+                if let syn::ImplItem::Fn(f) = it {
+                    if f.sig.ident == "send" {
+                        let syn::ReturnType::Type(_, ty) = &f.sig.output else {
+                            continue;
+                        };
+                        let text = quote_type(ty);
+                        out.insert(name.clone(), text);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn quote_type(ty: &syn::Type) -> String {
+    use syn::__private::ToTokens;
+    ty.to_token_stream()
+        .to_string()
+        .replace(' ', "")
+        .replace(",>", ">")
+}
+
+#[test]
+fn success_and_error_types_follow_the_repaired_document() {
+    let g = mdcore_codegen::generate_pinned(&root(), None).unwrap();
+    let doc = g.document();
+    let snapshot = root().join(mdcore_codegen::SNAPSHOT_PATH);
+    let api = read_api(&snapshot);
+    let sends = send_types(&snapshot);
+    for op in mdcore_codegen::document::operations(doc) {
+        let builder = &api.methods[&op.operation_id.to_snake_case()];
+        let got = &sends[builder];
+        let mut success = None;
+        let mut has_error = false;
+        for (status, pointer) in mdcore_codegen::document::responses(doc, &op) {
+            let resp =
+                mdcore_codegen::document::resolve(doc, doc.pointer(&pointer).unwrap()).unwrap();
+            if mdcore_codegen::document::is_error_status(&status) {
+                has_error = true;
+                continue;
+            }
+            let content = resp.get("content").and_then(Value::as_object);
+            let ty = match content.and_then(|c| c.get("application/json")) {
+                Some(mt) => {
+                    let name = mdcore_codegen::document::ref_name(&mt["schema"])
+                        .expect("success schemas are named");
+                    format!(
+                        "types::{}",
+                        heck::ToUpperCamelCase::to_upper_camel_case(name)
+                    )
+                }
+                None if content.is_some_and(|c| !c.is_empty()) => "ByteStream".to_string(),
+                None => "()".to_string(),
+            };
+            success = Some(ty);
+        }
+        let success = success.unwrap_or_else(|| panic!("{}: no success response", op.label()));
+        let error = if has_error {
+            "Error<crate::ServerError>"
+        } else {
+            "Error<()>"
+        };
+        let want = format!("Result<ResponseValue<{success}>,{error}>");
+        assert_eq!(got, &want, "{}: builder::{builder}::send", op.label());
+    }
 }
