@@ -100,9 +100,34 @@ impl Lock {
     }
 }
 
-const LOCK_HEADER: &str = "# The pinned MetaDefender Core OpenAPI document. build.rs refuses to generate from a\n# document whose sha256 differs; refresh the pin with `cargo xtask spec refresh --from <source>`.\n";
+const LOCK_HEADER: &str = "\
+# The pinned MetaDefender Core OpenAPI document. build.rs refuses to generate from a
+# document whose sha256 differs; refresh the pin with `cargo xtask spec refresh --from <source>`.
+# `pinned`: where the refresh writes the bundled document (git-ignored, shipped by cargo package);
+# `local`: the read-only third-party copy beside the repository, used when `pinned` is absent.
+";
 
 /// Lower-case hex sha256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saving_the_lock_keeps_the_committed_text() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let committed = std::fs::read_to_string(root.join(LOCK_PATH)).unwrap();
+        let dir = std::env::temp_dir().join(format!("mdcore-lock-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("openapi")).unwrap();
+        Lock::load(&root).unwrap().save(&dir).unwrap();
+        let saved = std::fs::read_to_string(dir.join(LOCK_PATH)).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(
+            saved, committed,
+            "a refresh of the same document must not change the lock"
+        );
+    }
 }
