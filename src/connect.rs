@@ -103,6 +103,23 @@ impl ClientBuilder {
     /// Builds the client.
     pub fn build(self) -> Result<Client, BuildError> {
         let base = normalize_url(&self.url)?;
+        let http = match self.http_builder(true)?.build() {
+            Ok(http) => http,
+            // reqwest parses the extra certificate only when building; tell a bad certificate
+            // apart from any other failure by building once more without it.
+            Err(e) if self.ca_pem.is_some() && self.http_builder(false)?.build().is_ok() => {
+                return Err(BuildError::InvalidCertificate(e))
+            }
+            Err(e) => return Err(BuildError::Http(e)),
+        };
+        Ok(Client::new_with_client(
+            &base,
+            http,
+            ClientState::new(self.apikey),
+        ))
+    }
+
+    fn http_builder(&self, with_ca: bool) -> Result<reqwest::ClientBuilder, BuildError> {
         let mut http = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
             .user_agent(self.user_agent.clone())
@@ -110,17 +127,12 @@ impl ClientBuilder {
         if let Some(t) = self.read_timeout {
             http = http.read_timeout(t);
         }
-        if let Some(pem) = &self.ca_pem {
+        if let (true, Some(pem)) = (with_ca, &self.ca_pem) {
             let cert =
                 reqwest::Certificate::from_pem(pem).map_err(BuildError::InvalidCertificate)?;
             http = http.add_root_certificate(cert);
         }
-        let http = http.build().map_err(BuildError::Http)?;
-        Ok(Client::new_with_client(
-            &base,
-            http,
-            ClientState::new(self.apikey),
-        ))
+        Ok(http)
     }
 }
 
@@ -170,6 +182,16 @@ mod tests {
             normalize_url("not a url"),
             Err(BuildError::InvalidUrl { .. })
         ));
+    }
+
+    #[test]
+    fn a_bad_ca_certificate_is_a_typed_error() {
+        let r = ClientBuilder::new(DEFAULT_URL)
+            .add_ca_pem(
+                b"-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n".to_vec(),
+            )
+            .build();
+        assert!(matches!(r, Err(BuildError::InvalidCertificate(_))), "{r:?}");
     }
 
     #[test]
