@@ -10,25 +10,22 @@ use crate::document::{
     for_each_schema, is_error_status, is_success_status, operations, ref_name, resolve, responses,
 };
 
-/// String formats typify maps to a sensible Rust type (or to `String`, harmlessly).
-const KNOWN_STRING_FORMATS: [&str; 13] = [
+/// String formats typify maps to `String` or a std type. Others (`date-time`, `uuid`, ...) map to
+/// types of crates the client does not depend on: the generated code would not compile.
+const KNOWN_STRING_FORMATS: [&str; 10] = [
     "binary",
     "byte",
-    "date",
-    "date-time",
     "password",
     "uri",
     "uri-reference",
-    "uuid",
     "email",
     "hostname",
     "ipv4",
     "ipv6",
     "regex",
 ];
-const KNOWN_NUMBER_FORMATS: [&str; 8] = [
-    "int8", "int16", "int32", "int64", "uint32", "uint64", "float", "double",
-];
+/// Signed formats only: unsigned ones would reject the -1 servers send.
+const KNOWN_NUMBER_FORMATS: [&str; 6] = ["int8", "int16", "int32", "int64", "float", "double"];
 
 /// Every problem found, each naming its place. Empty when the document is safe to generate.
 pub fn problems(doc: &Value) -> Vec<String> {

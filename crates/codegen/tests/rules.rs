@@ -176,6 +176,39 @@ fn integer_enums_open_and_examples_are_left_alone() {
 }
 
 #[test]
+fn formats_that_need_other_crates_or_reject_minus_one_are_dropped() {
+    let mut d = doc(
+        json!({}),
+        json!({"T": {"type": "object", "properties": {
+            "when": {"type": "string", "format": "date-time"},
+            "id": {"type": "string", "format": "uuid"},
+            "ms": {"type": "integer", "format": "uint64"},
+            "url": {"type": "string", "format": "uri"}
+        }}}),
+    );
+    let r = run("lenient-formats", &mut d);
+    assert_eq!(r.changes.len(), 3);
+    assert!(d
+        .pointer("/components/schemas/T/properties/when/format")
+        .is_none());
+    assert!(d
+        .pointer("/components/schemas/T/properties/ms/format")
+        .is_none());
+    assert_eq!(
+        d.pointer("/components/schemas/T/properties/url/format"),
+        Some(&json!("uri"))
+    );
+    assert!(validate::problems(&d).is_empty());
+    let unhandled = doc(
+        json!({}),
+        json!({"U": {"type": "string", "format": "uuid"}}),
+    );
+    assert!(validate::problems(&unhandled)
+        .join("\n")
+        .contains("unknown format `uuid`"));
+}
+
+#[test]
 fn objects_keep_unknown_fields() {
     let mut d = doc(
         json!({}),

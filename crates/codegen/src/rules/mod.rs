@@ -16,6 +16,7 @@ mod bodies;
 mod enums;
 mod errors;
 pub mod evidence;
+mod formats;
 mod responses;
 mod unknown_fields;
 
@@ -58,6 +59,7 @@ pub fn document_rules(evidence: EvidenceRules) -> Vec<Box<dyn Rule>> {
         Box::new(responses::HoistInlineResponses),
         Box::new(apikey::ApikeyOnClient),
         Box::new(enums::OpenIntegerEnums),
+        Box::new(formats::LenientFormats),
         Box::new(unknown_fields::KeepUnknownFields),
     ]
 }
