@@ -67,7 +67,9 @@ crate="$CARGO_TARGET_DIR/package/$client_crate.crate"
 test -f "$crate"
 
 step "the tarball carries the pinned document"
-if ! tar -tzf "$crate" | grep -qx "$client_crate/$pinned"; then
+# List first: with pipefail, `grep -q` closing the pipe early would fail tar with SIGPIPE.
+listing="$(tar -tzf "$crate")"
+if ! grep -qx "$client_crate/$pinned" <<<"$listing"; then
   echo "FAIL: $crate does not contain $pinned; the package's include list must name it" >&2
   echo "(cargo leaves git-ignored files out unless [package] include lists them)" >&2
   exit 1
