@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::diff::{Change, Level, OperationChangeKind, Report, RustEffect};
+use crate::diff::{Change, Level, OpRef, OperationChangeKind, Report, RustEffect};
 
 /// Output form of `spec diff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +68,10 @@ fn ops_list(c: &Change, limit: usize) -> String {
     shown.join(", ")
 }
 
+fn show_op(op: &Option<OpRef>) -> String {
+    op.as_ref().map(ToString::to_string).unwrap_or_default()
+}
+
 fn subject(c: &Change) -> String {
     match &c.component {
         Some(comp) if c.location == "(schema root)" => format!("schema `{comp}`"),
@@ -122,19 +126,11 @@ fn markdown(report: &Report, options: &RenderOptions, crate_version: Option<&str
         );
         for o in &report.operations {
             let what = match o.kind {
-                OperationChangeKind::Added => format!(
-                    "`{}`",
-                    o.new.as_ref().map(|n| n.to_string()).unwrap_or_default()
-                ),
-                OperationChangeKind::Removed => format!(
-                    "`{}`",
-                    o.old.as_ref().map(|n| n.to_string()).unwrap_or_default()
-                ),
-                OperationChangeKind::Moved => format!(
-                    "`{}` → `{}`",
-                    o.old.as_ref().map(|n| n.to_string()).unwrap_or_default(),
-                    o.new.as_ref().map(|n| n.to_string()).unwrap_or_default()
-                ),
+                OperationChangeKind::Added => format!("`{}`", show_op(&o.new)),
+                OperationChangeKind::Removed => format!("`{}`", show_op(&o.old)),
+                OperationChangeKind::Moved => {
+                    format!("`{}` → `{}`", show_op(&o.old), show_op(&o.new))
+                }
             };
             let kind = match o.kind {
                 OperationChangeKind::Added => "added (INFO)",
@@ -258,21 +254,23 @@ fn text(report: &Report, options: &RenderOptions, crate_version: Option<&str>) -
         report.rust.rule
     );
     for o in &report.operations {
-        let show =
-            |x: &Option<crate::diff::OpRef>| x.as_ref().map(|n| n.to_string()).unwrap_or_default();
         let line = match o.kind {
             OperationChangeKind::Added => {
-                format!("INFO operation added: {} [{}]", show(&o.new), o.rust_method)
+                format!(
+                    "INFO operation added: {} [{}]",
+                    show_op(&o.new),
+                    o.rust_method
+                )
             }
             OperationChangeKind::Removed => format!(
                 "ERR  operation removed: {} [{}]",
-                show(&o.old),
+                show_op(&o.old),
                 o.rust_method
             ),
             OperationChangeKind::Moved => format!(
                 "ERR  operation moved: {} -> {} [{}]",
-                show(&o.old),
-                show(&o.new),
+                show_op(&o.old),
+                show_op(&o.new),
                 o.rust_method
             ),
         };

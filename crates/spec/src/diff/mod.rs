@@ -290,6 +290,18 @@ impl Differ<'_> {
         );
     }
 
+    /// A new request input (parameter or body); `ids` are for an optional and a required one.
+    fn input_added(&mut self, place: &Place, required: bool, ids: [&'static str; 2], item: String) {
+        // A required input breaks every existing call; an optional one only adds a setter.
+        let (id, level, effect, which) = if required {
+            (ids[1], Level::Err, RustEffect::Breaking, "required")
+        } else {
+            (ids[0], Level::Info, RustEffect::Additive, "optional")
+        };
+        let rust = RustImpact::new(effect, [item]);
+        self.op_change(place, id, level, format!("added ({which})"), rust);
+    }
+
     fn operation(&mut self, o: &ops::Op<'_>, n: &ops::Op<'_>) {
         let at = |kind| Place {
             op: n.op.clone(),
@@ -436,12 +448,7 @@ impl Differ<'_> {
                 self.op_docs(&place, "description");
             }
             if let (Some(a), Some(b)) = (ov.get("schema"), nv.get("schema")) {
-                let ctx = SchemaCtx {
-                    place: place.clone(),
-                    dir: Direction::Request,
-                    component: None,
-                    path: String::new(),
-                };
+                let ctx = SchemaCtx::at(place.clone(), Direction::Request);
                 self.schema(a, b, &ctx);
             }
         }
@@ -453,27 +460,14 @@ impl Differ<'_> {
                 location: loc.clone(),
                 name: name.clone(),
             });
-            let is = required(nv);
-            self.op_change(
+            self.input_added(
                 &place,
-                if is {
-                    "request-parameter-added-required"
-                } else {
-                    "request-parameter-added"
-                },
-                if is { Level::Err } else { Level::Info },
-                format!("added ({})", if is { "required" } else { "optional" }),
-                RustImpact::new(
-                    if is {
-                        RustEffect::Breaking
-                    } else {
-                        RustEffect::Additive
-                    },
-                    [format!(
-                        "method {method} (setter .{}())",
-                        rust::setter_name(name)
-                    )],
-                ),
+                required(nv),
+                [
+                    "request-parameter-added",
+                    "request-parameter-added-required",
+                ],
+                format!("method {method} (setter .{}())", rust::setter_name(name)),
             );
         }
     }
@@ -504,27 +498,12 @@ impl Differ<'_> {
                     [format!("method {method} (setter .body() removed)")],
                 ),
             ),
-            (None, Some(b)) => {
-                let is = required(b);
-                self.op_change(
-                    &place,
-                    if is {
-                        "request-body-added-required"
-                    } else {
-                        "request-body-added"
-                    },
-                    if is { Level::Err } else { Level::Info },
-                    format!("added ({})", if is { "required" } else { "optional" }),
-                    RustImpact::new(
-                        if is {
-                            RustEffect::Breaking
-                        } else {
-                            RustEffect::Additive
-                        },
-                        [format!("method {method} (setter .body())")],
-                    ),
-                );
-            }
+            (None, Some(b)) => self.input_added(
+                &place,
+                required(b),
+                ["request-body-added", "request-body-added-required"],
+                format!("method {method} (setter .body())"),
+            ),
             (Some(a), Some(b)) => {
                 if !required(a) && required(b) {
                     self.op_change(
@@ -552,34 +531,14 @@ impl Differ<'_> {
 
     /// Compares the `content` maps of two bodies.
     fn content(&mut self, a: &Value, b: &Value, dir: Direction, at: &dyn Fn(&str) -> Place) {
-        let empty = serde_json::Map::new();
-        let ac = a
-            .get("content")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
-        let bc = b
-            .get("content")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
-        for (media, am) in ac {
+        for (media, side) in members(a, b, "content") {
             let place = at(media);
-            match bc.get(media) {
-                None => self.op_change(
-                    &place,
-                    "media-type-removed",
-                    Level::Err,
-                    format!("media type `{media}` removed"),
-                    RustImpact::new(RustEffect::Breaking, [place.rust_item()]),
-                ),
-                Some(bm) => {
-                    let ctx = SchemaCtx {
-                        place: place.clone(),
-                        dir,
-                        component: None,
-                        path: String::new(),
-                    };
+            let (id, level, verb) = match side {
+                Side::Removed => ("media-type-removed", Level::Err, "removed"),
+                Side::Added => ("media-type-added", Level::Info, "added"),
+                Side::Both(am, bm) => {
                     match (am.get("schema"), bm.get("schema")) {
-                        (Some(x), Some(y)) => self.schema(x, y, &ctx),
+                        (Some(x), Some(y)) => self.schema(x, y, &SchemaCtx::at(place, dir)),
                         (None, None) => {}
                         _ => self.op_change(
                             &place,
@@ -589,132 +548,77 @@ impl Differ<'_> {
                             RustImpact::new(RustEffect::Breaking, [place.rust_item()]),
                         ),
                     }
+                    continue;
                 }
-            }
-        }
-        for media in bc.keys().filter(|m| !ac.contains_key(*m)) {
-            let place = at(media);
+            };
             self.op_change(
                 &place,
-                "media-type-added",
-                Level::Info,
-                format!("media type `{media}` added"),
+                id,
+                level,
+                format!("media type `{media}` {verb}"),
                 RustImpact::new(RustEffect::Breaking, [place.rust_item()]),
             );
         }
     }
 
     fn responses(&mut self, o: &Value, n: &Value, at: &dyn Fn(PlaceKind) -> Place) {
-        let empty = serde_json::Map::new();
-        let or = o
-            .get("responses")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
-        let nr = n
-            .get("responses")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
-        for (status, ov) in or {
+        for (status, side) in members(o, n, "responses") {
             let place = at(PlaceKind::Response {
-                status: status.clone(),
+                status: status.to_string(),
                 media: String::new(),
             });
-            let success = status.starts_with('2');
-            let Some(nv) = nr.get(status) else {
-                self.op_change(
-                    &place,
-                    if success {
-                        "response-success-status-removed"
-                    } else {
-                        "response-non-success-status-removed"
-                    },
-                    if success { Level::Err } else { Level::Info },
-                    format!("status {status} removed"),
-                    RustImpact::new(RustEffect::Breaking, [place.rust_item()]),
-                );
-                continue;
+            let (id, level, verb) = match (side, status.starts_with('2')) {
+                (Side::Removed, true) => ("response-success-status-removed", Level::Err, "removed"),
+                (Side::Removed, false) => (
+                    "response-non-success-status-removed",
+                    Level::Info,
+                    "removed",
+                ),
+                (Side::Added, true) => ("response-success-status-added", Level::Warn, "added"),
+                (Side::Added, false) => ("response-non-success-status-added", Level::Info, "added"),
+                (Side::Both(ov, nv), _) => {
+                    let (a, b) = (resolve(self.old, ov).1, resolve(self.new, nv).1);
+                    if a.get("description") != b.get("description") {
+                        self.op_docs(&place, "description");
+                    }
+                    self.content(a, b, Direction::Response, &|media| {
+                        at(PlaceKind::Response {
+                            status: status.to_string(),
+                            media: media.to_string(),
+                        })
+                    });
+                    self.headers(a, b, status, at);
+                    continue;
+                }
             };
-            let (a, b) = (resolve(self.old, ov).1, resolve(self.new, nv).1);
-            if a.get("description") != b.get("description") {
-                self.op_docs(&place, "description");
-            }
-            self.content(a, b, Direction::Response, &|media| {
-                at(PlaceKind::Response {
-                    status: status.clone(),
-                    media: media.to_string(),
-                })
-            });
-            self.headers(a, b, status, at);
-        }
-        for status in nr.keys().filter(|s| !or.contains_key(*s)) {
-            let place = at(PlaceKind::Response {
-                status: status.clone(),
-                media: String::new(),
-            });
-            let success = status.starts_with('2');
             self.op_change(
                 &place,
-                if success {
-                    "response-success-status-added"
-                } else {
-                    "response-non-success-status-added"
-                },
-                if success { Level::Warn } else { Level::Info },
-                format!("status {status} added"),
+                id,
+                level,
+                format!("status {status} {verb}"),
                 RustImpact::new(RustEffect::Breaking, [place.rust_item()]),
             );
         }
     }
 
     fn headers(&mut self, a: &Value, b: &Value, status: &str, at: &dyn Fn(PlaceKind) -> Place) {
-        let empty = serde_json::Map::new();
-        let ah = a
-            .get("headers")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
-        let bh = b
-            .get("headers")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
-        for (name, av) in ah {
+        for (name, side) in members(a, b, "headers") {
             let place = at(PlaceKind::ResponseHeader {
                 status: status.to_string(),
-                name: name.clone(),
+                name: name.to_string(),
             });
-            match bh.get(name) {
-                None => self.op_change(
-                    &place,
-                    "response-header-removed",
-                    Level::Warn,
-                    "removed".into(),
-                    RustImpact::none(),
-                ),
-                Some(bv) => {
+            let (id, level, verb) = match side {
+                Side::Removed => ("response-header-removed", Level::Warn, "removed"),
+                Side::Added => ("response-header-added", Level::Info, "added"),
+                Side::Both(av, bv) => {
                     let (x, y) = (resolve(self.old, av).1, resolve(self.new, bv).1);
                     if let (Some(xs), Some(ys)) = (x.get("schema"), y.get("schema")) {
-                        let ctx = SchemaCtx {
-                            place: place.clone(),
-                            dir: Direction::Response,
-                            component: None,
-                            path: String::new(),
-                        };
-                        self.schema(xs, ys, &ctx);
+                        self.schema(xs, ys, &SchemaCtx::at(place, Direction::Response));
                     }
+                    continue;
                 }
-            }
-        }
-        for name in bh.keys().filter(|k| !ah.contains_key(*k)) {
-            let place = at(PlaceKind::ResponseHeader {
-                status: status.to_string(),
-                name: name.clone(),
-            });
-            self.op_change(
-                &place,
-                "response-header-added",
-                Level::Info,
-                "added".into(),
-                RustImpact::none(),
-            );
+            };
+            self.op_change(&place, id, level, verb.into(), RustImpact::none());
         }
     }
 
@@ -771,43 +675,39 @@ impl Differ<'_> {
     }
 
     fn callbacks(&mut self, o: &Value, n: &Value, at: &dyn Fn(PlaceKind) -> Place) {
-        let empty = serde_json::Map::new();
-        let oc = o
-            .get("callbacks")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
-        let nc = n
-            .get("callbacks")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
-        for (name, ov) in oc {
-            let place = at(PlaceKind::Callback { name: name.clone() });
-            let Some(nv) = nc.get(name) else {
-                self.op_change(
-                    &place,
-                    "callback-removed",
-                    Level::Warn,
-                    "removed".into(),
-                    RustImpact::none(),
-                );
-                continue;
+        for (name, side) in members(o, n, "callbacks") {
+            let place = at(PlaceKind::Callback {
+                name: name.to_string(),
+            });
+            let (ov, nv) = match side {
+                Side::Both(ov, nv) => (ov, nv),
+                Side::Removed => {
+                    self.callback_change(&place, false, "");
+                    continue;
+                }
+                Side::Added => {
+                    self.callback_change(&place, true, "");
+                    continue;
+                }
             };
             let (a, b) = (resolve(self.old, ov).1, resolve(self.new, nv).1);
             let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
                 continue;
             };
-            for (expr, a_item) in a {
-                let Some(b_item) = b.get(expr) else {
-                    self.op_change(
-                        &place,
-                        "callback-removed",
-                        Level::Warn,
-                        format!("expression `{expr}` removed"),
-                        RustImpact::none(),
-                    );
-                    continue;
+            for (expr, side) in pair_objects(Some(a), Some(b)) {
+                let (a_item, b_item) = match side {
+                    Side::Both(a_item, b_item) => (a_item, b_item),
+                    Side::Removed => {
+                        self.callback_change(&place, false, &format!("expression `{expr}`"));
+                        continue;
+                    }
+                    Side::Added => {
+                        self.callback_change(&place, true, &format!("expression `{expr}`"));
+                        continue;
+                    }
                 };
                 for method in ops::METHODS {
+                    let what = || format!("`{expr}` {}", method.to_uppercase());
                     match (a_item.get(method), b_item.get(method)) {
                         (Some(x), Some(y)) => {
                             // The server sends callback requests: the client is the receiver.
@@ -816,61 +716,39 @@ impl Differ<'_> {
                                 (x.get("requestBody"), y.get("requestBody"))
                             {
                                 let (xb, yb) = (resolve(self.old, xb).1, resolve(self.new, yb).1);
-                                let cb = name.clone();
-                                self.content(xb, yb, Direction::Response, &|_| {
-                                    at(PlaceKind::Callback { name: cb.clone() })
-                                });
+                                self.content(xb, yb, Direction::Response, &|_| place.clone());
                             }
                         }
-                        (Some(_), None) => self.op_change(
-                            &place,
-                            "callback-removed",
-                            Level::Warn,
-                            format!("`{expr}` {} removed", method.to_uppercase()),
-                            RustImpact::none(),
-                        ),
-                        (None, Some(_)) => self.op_change(
-                            &place,
-                            "callback-added",
-                            Level::Info,
-                            format!("`{expr}` {} added", method.to_uppercase()),
-                            RustImpact::none(),
-                        ),
+                        (Some(_), None) => self.callback_change(&place, false, &what()),
+                        (None, Some(_)) => self.callback_change(&place, true, &what()),
                         (None, None) => {}
                     }
                 }
             }
-            for expr in b.keys().filter(|k| !a.contains_key(*k)) {
-                self.op_change(
-                    &place,
-                    "callback-added",
-                    Level::Info,
-                    format!("expression `{expr}` added"),
-                    RustImpact::none(),
-                );
-            }
         }
-        for name in nc.keys().filter(|k| !oc.contains_key(*k)) {
-            let place = at(PlaceKind::Callback { name: name.clone() });
-            self.op_change(
-                &place,
-                "callback-added",
-                Level::Info,
-                "added".into(),
-                RustImpact::none(),
-            );
-        }
+    }
+
+    /// A callback, one of its expressions (`what`) or one of their methods came or went.
+    fn callback_change(&mut self, place: &Place, added: bool, what: &str) {
+        let (id, level, verb) = if added {
+            ("callback-added", Level::Info, "added")
+        } else {
+            ("callback-removed", Level::Warn, "removed")
+        };
+        let message = if what.is_empty() {
+            verb.to_string()
+        } else {
+            format!("{what} {verb}")
+        };
+        self.op_change(place, id, level, message, RustImpact::none());
     }
 
     /// Component schemas that appear or disappear: each is a generated type.
     fn component_schemas(&mut self) {
-        let names = |doc: &Value| -> Vec<String> {
+        fn schemas(doc: &Value) -> Option<&serde_json::Map<String, Value>> {
             doc.pointer("/components/schemas")
                 .and_then(Value::as_object)
-                .map(|m| m.keys().cloned().collect())
-                .unwrap_or_default()
-        };
-        let (a, b) = (names(self.old), names(self.new));
+        }
         let place = Place {
             op: OpRef {
                 method: String::new(),
@@ -879,37 +757,62 @@ impl Differ<'_> {
             },
             kind: PlaceKind::Components,
         };
-        for name in a.iter().filter(|n| !b.contains(n)) {
+        for (name, side) in pair_objects(schemas(self.old), schemas(self.new)) {
+            let (id, effect, verb) = match side {
+                Side::Removed => ("component-schema-removed", RustEffect::Breaking, "removed"),
+                Side::Added => ("component-schema-added", RustEffect::Additive, "added"),
+                Side::Both(..) => continue,
+            };
             self.push(
-                "component-schema-removed",
+                id,
                 Level::Info,
                 false,
                 &place,
-                Some(name.clone()),
+                Some(name.to_string()),
                 "(schema root)".into(),
-                "schema removed".into(),
-                RustImpact::new(
-                    RustEffect::Breaking,
-                    [format!("type {} removed", rust::type_name(name))],
-                ),
-            );
-        }
-        for name in b.iter().filter(|n| !a.contains(n)) {
-            self.push(
-                "component-schema-added",
-                Level::Info,
-                false,
-                &place,
-                Some(name.clone()),
-                "(schema root)".into(),
-                "schema added".into(),
-                RustImpact::new(
-                    RustEffect::Additive,
-                    [format!("type {} added", rust::type_name(name))],
-                ),
+                format!("schema {verb}"),
+                RustImpact::new(effect, [format!("type {} {verb}", rust::type_name(name))]),
             );
         }
     }
+}
+
+/// How a member name stands in an old and a new JSON object.
+pub(crate) enum Side<'v> {
+    /// Only in the old object.
+    Removed,
+    /// In both: the old and the new member.
+    Both(&'v Value, &'v Value),
+    /// Only in the new object.
+    Added,
+}
+
+/// The members of the objects under `key` in `old` and `new` (absent: no members).
+pub(crate) fn members<'v>(old: &'v Value, new: &'v Value, key: &str) -> Vec<(&'v str, Side<'v>)> {
+    let object = |v: &'v Value| v.get(key).and_then(Value::as_object);
+    pair_objects(object(old), object(new))
+}
+
+/// Pairs members by name: `old`'s order first, then the names only `new` has, in its order,
+/// so that reports come out in document order.
+fn pair_objects<'v>(
+    old: Option<&'v serde_json::Map<String, Value>>,
+    new: Option<&'v serde_json::Map<String, Value>>,
+) -> Vec<(&'v str, Side<'v>)> {
+    let mut out = Vec::new();
+    for (name, a) in old.into_iter().flatten() {
+        let side = match new.and_then(|b| b.get(name)) {
+            Some(b) => Side::Both(a, b),
+            None => Side::Removed,
+        };
+        out.push((name.as_str(), side));
+    }
+    for name in new.into_iter().flat_map(|b| b.keys()) {
+        if !old.is_some_and(|a| a.contains_key(name)) {
+            out.push((name.as_str(), Side::Added));
+        }
+    }
+    out
 }
 
 /// Path-level parameters overridden by operation-level ones, keyed by (in, name).

@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use super::model::{Direction, Level, RustEffect, RustImpact};
 use super::rust::type_name;
-use super::{resolve, Differ, Place};
+use super::{members, resolve, Differ, Place, Side};
 
 /// Where in a schema the comparison is, and whom a change there belongs to.
 #[derive(Clone)]
@@ -18,6 +18,16 @@ pub(super) struct SchemaCtx {
 }
 
 impl SchemaCtx {
+    /// The top of a schema found at `place` (not inside a component).
+    pub fn at(place: Place, dir: Direction) -> SchemaCtx {
+        SchemaCtx {
+            place,
+            dir,
+            component: None,
+            path: String::new(),
+        }
+    }
+
     fn child(&self, segment: &str) -> SchemaCtx {
         let path = if self.path.is_empty() || segment.starts_with('[') {
             format!("{}{segment}", self.path)
@@ -216,24 +226,15 @@ impl Differ<'_> {
     }
 
     fn properties(&mut self, o: &Value, n: &Value, ctx: &SchemaCtx) {
-        let empty = serde_json::Map::new();
-        let op = o
-            .get("properties")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
-        let np = n
-            .get("properties")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
         let required = |v: &Value, name: &str| {
             v.get("required")
                 .and_then(Value::as_array)
                 .is_some_and(|r| r.iter().any(|x| x == name))
         };
-        for (name, old_prop) in op {
+        for (name, side) in members(o, n, "properties") {
             let at = ctx.child(name);
-            match np.get(name) {
-                None => {
+            match side {
+                Side::Removed => {
                     let was_required = required(o, name);
                     let level = match ctx.dir {
                         Direction::Request => Level::Warn,
@@ -251,7 +252,7 @@ impl Differ<'_> {
                         RustEffect::Breaking,
                     );
                 }
-                Some(new_prop) => {
+                Side::Both(old_prop, new_prop) => {
                     let (was, is) = (required(o, name), required(n, name));
                     if was != is {
                         self.emit_schema(
@@ -277,26 +278,26 @@ impl Differ<'_> {
                     }
                     self.schema(old_prop, new_prop, &at);
                 }
+                Side::Added => {
+                    let is_required = required(n, name);
+                    let level = match ctx.dir {
+                        Direction::Request if is_required => Level::Err,
+                        _ => Level::Info,
+                    };
+                    self.emit_schema(
+                        &at,
+                        "property-added",
+                        level,
+                        format!(
+                            "{} property `{name}` added",
+                            if is_required { "required" } else { "optional" }
+                        ),
+                        // typify's structs have public fields and no #[non_exhaustive]:
+                        // struct literals stop compiling.
+                        RustEffect::Breaking,
+                    );
+                }
             }
-        }
-        for name in np.keys().filter(|k| !op.contains_key(*k)) {
-            let is_required = required(n, name);
-            let level = match ctx.dir {
-                Direction::Request if is_required => Level::Err,
-                _ => Level::Info,
-            };
-            self.emit_schema(
-                &ctx.child(name),
-                "property-added",
-                level,
-                format!(
-                    "{} property `{name}` added",
-                    if is_required { "required" } else { "optional" }
-                ),
-                // typify's structs have public fields and no #[non_exhaustive]: struct
-                // literals stop compiling.
-                RustEffect::Breaking,
-            );
         }
     }
 
