@@ -7,11 +7,11 @@ use std::time::SystemTime;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue};
-use axum::response::Response;
 use axum::routing::{get, post, put};
 use axum::Router;
 use serde_json::{json, Map, Value};
 
+use super::files::typed_response;
 use super::{
     header_str, ok, read_json, read_json_object, read_small_body, ApiError, ApiResult, AppState,
 };
@@ -80,24 +80,6 @@ fn current(app: &App, key: &'static str) -> Value {
         .unwrap_or_else(|| json!({}))
 }
 
-macro_rules! config_routes {
-    ($router:expr, $( $path:literal => $key:literal ),* $(,)?) => {{
-        let mut r = $router;
-        $(
-            r = r.route(
-                $path,
-                get(|State(app): AppState| async move { ok(current(&app, $key)) }).put(
-                    |State(app): AppState, body: Body| async move {
-                        let m = read_json_object(body).await?;
-                        ok(merge(&app, $key, m)?)
-                    },
-                ),
-            );
-        )*
-        r
-    }};
-}
-
 pub(crate) fn routes() -> Router<Arc<App>> {
     let r = Router::new()
         .route("/admin/license/activation", post(license_activation))
@@ -136,32 +118,39 @@ pub(crate) fn routes() -> Router<Arc<App>> {
         .route("/admin/role", post(role_create))
         .route("/yara/package", get(yara_status))
         .route("/yara/generate", post(yara_generate));
-    // PUT-only configuration documents.
-    let r = [
-        ("/admin/config/auditlog", "auditlog"),
-        ("/admin/config/quarantine", "quarantine"),
-        ("/admin/config/sanitize", "sanitize"),
-        ("/admin/config/scanhistory", "scanhistory"),
-        ("/admin/config/session", "session"),
-        ("/admin/config/update", "update"),
+    // Configuration documents merged by PUT; those marked true are also read by GET.
+    [
+        ("/admin/config/auditlog", "auditlog", false),
+        ("/admin/config/quarantine", "quarantine", false),
+        ("/admin/config/sanitize", "sanitize", false),
+        ("/admin/config/scanhistory", "scanhistory", false),
+        ("/admin/config/session", "session", false),
+        ("/admin/config/update", "update", false),
+        ("/admin/config/webhook", "webhook", true),
+        ("/admin/config/file/sync", "file/sync", true),
+        ("/admin/config/sessioncookie", "sessioncookie", true),
+        (
+            "/admin/config/customresponseheader",
+            "customresponseheader",
+            true,
+        ),
+        ("/admin/config/yara/sources", "yara/sources", true),
     ]
     .into_iter()
-    .fold(r, |r, (path, key)| {
-        r.route(
-            path,
-            put(move |State(app): AppState, body: Body| async move {
-                let m = read_json_object(body).await?;
-                ok(merge(&app, key, m)?)
-            }),
-        )
-    });
-    config_routes!(r,
-        "/admin/config/webhook" => "webhook",
-        "/admin/config/file/sync" => "file/sync",
-        "/admin/config/sessioncookie" => "sessioncookie",
-        "/admin/config/customresponseheader" => "customresponseheader",
-        "/admin/config/yara/sources" => "yara/sources",
-    )
+    .fold(r, |r, (path, key, readable)| {
+        let methods = put(move |State(app): AppState, body: Body| async move {
+            let m = read_json_object(body).await?;
+            ok(merge(&app, key, m)?)
+        });
+        if readable {
+            r.route(
+                path,
+                methods.get(move |State(app): AppState| async move { ok(current(&app, key)) }),
+            )
+        } else {
+            r.route(path, methods)
+        }
+    })
 }
 
 async fn license_activation(State(app): AppState, body: Body) -> ApiResult {
@@ -215,48 +204,55 @@ async fn backup_nomination(State(app): AppState) -> ApiResult {
     ok(json!({ "success": "Backup instance nominated" }))
 }
 
-fn skip_object(v: &Value) -> Result<(), ApiError> {
-    for k in ["blacklist", "skip", "whitelist"] {
+/// The lists of the skip configuration document.
+const SKIP_LISTS: [&str; 3] = ["blacklist", "skip", "whitelist"];
+
+/// Reads a skip document whose lists, where given, are objects.
+async fn read_skip_lists(body: Body) -> Result<Value, ApiError> {
+    let v = Value::Object(read_json_object(body).await?);
+    for k in SKIP_LISTS {
         if let Some(x) = v.get(k) {
             if !x.is_object() {
                 return Err(ApiError::bad_request(format!("'{k}' must be an object")));
             }
         }
     }
-    Ok(())
+    Ok(v)
+}
+
+/// Changes the stored skip document and answers it.
+fn update_skip(app: &App, change: impl FnOnce(&mut Value)) -> ApiResult {
+    let mut admin = app.admin();
+    let stored = admin.configs.entry("skip").or_insert_with(|| json!({}));
+    change(stored);
+    ok(stored.clone())
 }
 
 async fn skip_put(State(app): AppState, body: Body) -> ApiResult {
-    let m = read_json_object(body).await?;
-    let v = Value::Object(m);
-    skip_object(&v)?;
-    let mut admin = app.admin();
-    let stored = admin.configs.entry("skip").or_insert_with(|| json!({}));
-    for k in ["blacklist", "skip", "whitelist"] {
-        if let Some(x) = v.get(k) {
-            stored[k] = x.clone();
+    let v = read_skip_lists(body).await?;
+    update_skip(&app, |stored| {
+        for k in SKIP_LISTS {
+            if let Some(x) = v.get(k) {
+                stored[k] = x.clone();
+            }
         }
-    }
-    ok(stored.clone())
+    })
 }
 
 async fn skip_post(State(app): AppState, body: Body) -> ApiResult {
-    let m = read_json_object(body).await?;
-    let v = Value::Object(m);
-    skip_object(&v)?;
-    let mut admin = app.admin();
-    let stored = admin.configs.entry("skip").or_insert_with(|| json!({}));
-    for k in ["blacklist", "skip", "whitelist"] {
-        if let Some(Value::Object(add)) = v.get(k) {
-            if !stored[k].is_object() {
-                stored[k] = json!({});
-            }
-            if let Value::Object(target) = &mut stored[k] {
-                target.extend(add.clone());
+    let v = read_skip_lists(body).await?;
+    update_skip(&app, |stored| {
+        for k in SKIP_LISTS {
+            if let Some(Value::Object(add)) = v.get(k) {
+                if !stored[k].is_object() {
+                    stored[k] = json!({});
+                }
+                if let Value::Object(target) = &mut stored[k] {
+                    target.extend(add.clone());
+                }
             }
         }
-    }
-    ok(stored.clone())
+    })
 }
 
 async fn skip_delete(State(app): AppState, body: Body) -> ApiResult {
@@ -265,16 +261,15 @@ async fn skip_delete(State(app): AppState, body: Body) -> ApiResult {
             "Invalid JSON body: expected an array of strings",
         ));
     };
-    let mut admin = app.admin();
-    let stored = admin.configs.entry("skip").or_insert_with(|| json!({}));
-    for id in ids.iter().filter_map(Value::as_str) {
-        for k in ["blacklist", "skip", "whitelist"] {
-            if let Some(Value::Object(m)) = stored.get_mut(k) {
-                m.remove(id);
+    update_skip(&app, |stored| {
+        for id in ids.iter().filter_map(Value::as_str) {
+            for k in SKIP_LISTS {
+                if let Some(Value::Object(m)) = stored.get_mut(k) {
+                    m.remove(id);
+                }
             }
         }
-    }
-    ok(stored.clone())
+    })
 }
 
 fn require_proxy_fields(m: &Map<String, Value>) -> Result<(), ApiError> {
@@ -386,17 +381,7 @@ fn pin_target(headers: &HeaderMap) -> Result<(bool, bool), ApiError> {
 }
 
 async fn engine_pin(State(app): AppState, Path(id): Path<String>, headers: HeaderMap) -> ApiResult {
-    let (e, d) = pin_target(&headers)?;
-    with_engine(&app, &id, |s| {
-        s.pinned_engine |= e;
-        s.pinned_database |= d;
-    })?;
-    let msg = match (e, d) {
-        (true, false) => "Engine is pinned",
-        (false, true) => "Database is pinned",
-        _ => "Both engine and database are pinned",
-    };
-    ok(json!({ "result": msg }))
+    set_pinned(&app, &id, &headers, true)
 }
 
 async fn engine_unpin(
@@ -404,15 +389,25 @@ async fn engine_unpin(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult {
-    let (e, d) = pin_target(&headers)?;
-    with_engine(&app, &id, |s| {
-        s.pinned_engine &= !e;
-        s.pinned_database &= !d;
+    set_pinned(&app, &id, &headers, false)
+}
+
+/// Pins or unpins what the `type` header names, leaving the other part as it was.
+fn set_pinned(app: &App, id: &str, headers: &HeaderMap, pinned: bool) -> ApiResult {
+    let (e, d) = pin_target(headers)?;
+    with_engine(app, id, |s| {
+        if e {
+            s.pinned_engine = pinned;
+        }
+        if d {
+            s.pinned_database = pinned;
+        }
     })?;
+    let state = if pinned { "pinned" } else { "unpinned" };
     let msg = match (e, d) {
-        (true, false) => "Engine is unpinned",
-        (false, true) => "Database is unpinned",
-        _ => "Both engine and database are unpinned",
+        (true, false) => format!("Engine is {state}"),
+        (false, true) => format!("Database is {state}"),
+        _ => format!("Both engine and database are {state}"),
     };
     ok(json!({ "result": msg }))
 }
@@ -490,11 +485,7 @@ async fn export_v2(State(app): AppState, headers: HeaderMap) -> ApiResult {
     }
     let mut bytes = EXPORT_V2_MAGIC.to_vec();
     bytes.extend(serde_json::to_vec(&export_document(&app)).unwrap_or_default());
-    let mut r = Response::new(Body::from(bytes));
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/octet-stream"),
-    );
+    let mut r = typed_response(bytes, "application/octet-stream");
     r.headers_mut().insert(
         header::CONTENT_DISPOSITION,
         HeaderValue::from_static("attachment; filename=\"config-export.bin\""),

@@ -2,13 +2,12 @@
 
 use std::time::{Instant, SystemTime};
 
-use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::Response;
+use axum::http::HeaderMap;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use super::files::{cancel_tree, typed_response};
 use super::{header_str, ok, ApiError, ApiResult, AppState, Caller};
 use crate::report::batch_status;
 use crate::store::{result_text, Batch, Store};
@@ -110,7 +109,7 @@ pub(crate) async fn cancel(
     b.closed = true;
     let files = b.files.clone();
     for f in files {
-        super::files::cancel_tree(&mut store, &f, now);
+        cancel_tree(&mut store, &f, now);
     }
     ok(json!({ id: "cancelled" }))
 }
@@ -163,9 +162,5 @@ pub(crate) async fn certificate(
     let text = format!(
         "{yaml}\nsignature: {signature}\n\n-----BEGIN CERTIFICATE-----\n{pem_body}\n-----END CERTIFICATE-----\n"
     );
-    let mut r = Response::new(Body::from(text));
-    *r.status_mut() = StatusCode::OK;
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-    Ok(r)
+    Ok(typed_response(text, "text/plain"))
 }

@@ -1,19 +1,39 @@
 //! Reading results and files back: `/file/{id}`, `/archive/{id}`, `/hash/{hash}`,
 //! converted and original downloads, exports, cancellation.
 
+use std::path::PathBuf;
 use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::{header_str, ok, unknown_id, ApiError, ApiResult, AppState, Caller};
 use crate::config::NotFoundStyle;
 use crate::report;
-use crate::store::{FileRec, Stage};
+use crate::state::App;
+use crate::store::{FileRec, Stage, Store};
 use crate::util::{iso8601, paging};
+
+/// Answers `view` of a visible file the caller may read; any other id is unknown.
+fn answer_file(
+    app: &App,
+    caller: &Caller,
+    id: &str,
+    view: impl FnOnce(&Store, &FileRec, Instant) -> Value,
+) -> ApiResult {
+    let now = Instant::now();
+    let store = app.store();
+    match store.visible_file(id, now) {
+        Some(rec) if caller.may_access(&rec.owner) => ok(view(&store, rec, now)),
+        _ => {
+            drop(store);
+            unknown_id(app, id)
+        }
+    }
+}
 
 pub(crate) async fn get_file(
     State(app): AppState,
@@ -21,18 +41,10 @@ pub(crate) async fn get_file(
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult {
-    let now = Instant::now();
     let (first, size) = paging(q.as_deref());
-    let store = app.store();
-    match store.visible_file(&id, now) {
-        Some(rec) if caller.may_access(&rec.owner) => {
-            ok(report::file_result(&store, rec, now, first, size))
-        }
-        _ => {
-            drop(store);
-            unknown_id(&app, &id)
-        }
-    }
+    answer_file(&app, &caller, &id, |store, rec, now| {
+        report::file_result(store, rec, now, first, size)
+    })
 }
 
 pub(crate) async fn get_archive(
@@ -40,15 +52,7 @@ pub(crate) async fn get_archive(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let now = Instant::now();
-    let store = app.store();
-    match store.visible_file(&id, now) {
-        Some(rec) if caller.may_access(&rec.owner) => ok(report::archive_tree(&store, rec, now)),
-        _ => {
-            drop(store);
-            unknown_id(&app, &id)
-        }
-    }
+    answer_file(&app, &caller, &id, report::archive_tree)
 }
 
 fn is_hash(h: &str) -> bool {
@@ -84,13 +88,14 @@ pub(crate) async fn get_hash(
 
 /// Looks a file up for an operation with its own 404/405 answers.
 fn owned_file<'a>(
-    store: &'a crate::store::Store,
+    store: &'a Store,
     id: &str,
     caller: &Caller,
     missing: &str,
+    now: Instant,
 ) -> Result<&'a FileRec, ApiError> {
     let rec = store
-        .visible_file(id, Instant::now())
+        .visible_file(id, now)
         .ok_or_else(|| ApiError::not_found(missing))?;
     if !caller.may_access(&rec.owner) {
         return Err(ApiError::new(
@@ -101,18 +106,21 @@ fn owned_file<'a>(
     Ok(rec)
 }
 
-async fn send_file(
-    path: &std::path::Path,
-    size: u64,
-    name: &str,
-    content_type: &'static str,
-) -> ApiResult {
+/// A 200 answer with a body that is not JSON.
+pub(super) fn typed_response(body: impl Into<Body>, content_type: &'static str) -> Response {
+    let mut r = Response::new(body.into());
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r
+}
+
+/// Streams a stored file as an attachment.
+async fn send_file(path: &std::path::Path, size: u64, name: &str) -> ApiResult {
     let file = tokio::fs::File::open(path)
         .await
         .map_err(|_| ApiError::not_found("File could not be found"))?;
-    let mut r = Response::new(Body::new(FileFrames::new(file)));
+    let mut r = typed_response(Body::new(FileFrames::new(file)), "application/octet-stream");
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
     let disposition = format!(
         "attachment; filename=\"{}\"",
@@ -124,24 +132,35 @@ async fn send_file(
     Ok(r)
 }
 
+/// Streams the file `pick` chooses from a record the caller may read.
+async fn download_owned(
+    app: &App,
+    caller: &Caller,
+    id: &str,
+    pick: impl FnOnce(&FileRec, Instant) -> Option<(PathBuf, u64, String)>,
+) -> ApiResult {
+    let found = {
+        let store = app.store();
+        let now = Instant::now();
+        let rec = owned_file(&store, id, caller, "File could not be found", now)?;
+        pick(rec, now)
+    };
+    let (path, size, name) = found.ok_or_else(|| ApiError::not_found("File could not be found"))?;
+    send_file(&path, size, &name).await
+}
+
 pub(crate) async fn converted(
     State(app): AppState,
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let (path, size, name) = {
-        let store = app.store();
-        let rec = owned_file(&store, &id, &caller, "File could not be found")?;
-        if rec.stage(Instant::now()) != Stage::Done {
-            return Err(ApiError::not_found("File could not be found"));
+    download_owned(&app, &caller, &id, |rec, now| match &rec.sanitized {
+        Some(s) if rec.stage(now) == Stage::Done => {
+            Some((s.path.clone(), s.size, s.file_name.clone()))
         }
-        let s = rec
-            .sanitized
-            .as_ref()
-            .ok_or_else(|| ApiError::not_found("File could not be found"))?;
-        (s.path.clone(), s.size, s.file_name.clone())
-    };
-    send_file(&path, size, &name, "application/octet-stream").await
+        _ => None,
+    })
+    .await
 }
 
 pub(crate) async fn download(
@@ -149,12 +168,10 @@ pub(crate) async fn download(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let (path, size, name) = {
-        let store = app.store();
-        let rec = owned_file(&store, &id, &caller, "File could not be found")?;
-        (rec.path.clone(), rec.size, rec.display_name.clone())
-    };
-    send_file(&path, size, &name, "application/octet-stream").await
+    download_owned(&app, &caller, &id, |rec, _| {
+        Some((rec.path.clone(), rec.size, rec.display_name.clone()))
+    })
+    .await
 }
 
 pub(crate) async fn quarantine_download(
@@ -176,7 +193,7 @@ pub(crate) async fn quarantine_download(
     };
     let (path, size, name) =
         found.ok_or_else(|| ApiError::not_found("File is not in quarantine"))?;
-    send_file(&path, size, &name, "application/octet-stream").await
+    send_file(&path, size, &name).await
 }
 
 pub(crate) async fn blocked_leaves(
@@ -186,7 +203,7 @@ pub(crate) async fn blocked_leaves(
 ) -> ApiResult {
     let now = Instant::now();
     let store = app.store();
-    let rec = owned_file(&store, &id, &caller, "Requested data_id not found")?;
+    let rec = owned_file(&store, &id, &caller, "Requested data_id not found", now)?;
     let mut details = Vec::new();
     let mut stack: Vec<&FileRec> = vec![rec];
     while let Some(f) = stack.pop() {
@@ -210,12 +227,8 @@ pub(crate) async fn blocked_leaves(
     }
     let body = json!({ "details": details, "limit_reached": false, "total": details.len() });
     // The document declares this JSON object under application/octet-stream.
-    let mut r = Response::new(Body::from(serde_json::to_vec(&body).unwrap_or_default()));
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/octet-stream"),
-    );
-    Ok(r)
+    let body = serde_json::to_vec(&body).unwrap_or_default();
+    Ok(typed_response(body, "application/octet-stream"))
 }
 
 pub(crate) async fn export_pdf(
@@ -226,7 +239,7 @@ pub(crate) async fn export_pdf(
     let now = Instant::now();
     let lines = {
         let store = app.store();
-        let rec = owned_file(&store, &id, &caller, "Requested data_id not found")?;
+        let rec = owned_file(&store, &id, &caller, "Requested data_id not found", now)?;
         if !rec.is_finished(now) {
             return Err(ApiError::not_found("The scan is not finished yet"));
         }
@@ -240,13 +253,10 @@ pub(crate) async fn export_pdf(
             format!("uploaded: {}", iso8601(rec.timeline.start_wall)),
         ]
     };
-    let pdf = crate::pdf::report(&lines);
-    let mut r = Response::new(Body::from(pdf));
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/pdf"),
-    );
-    Ok(r)
+    Ok(typed_response(
+        crate::pdf::report(&lines),
+        "application/pdf",
+    ))
 }
 
 pub(crate) async fn cancel(
@@ -256,17 +266,7 @@ pub(crate) async fn cancel(
 ) -> ApiResult {
     let now = Instant::now();
     let mut store = app.store();
-    let rec = store
-        .files
-        .get(&id)
-        .filter(|r| r.visible(now))
-        .ok_or_else(|| ApiError::not_found("Requested data_id not found"))?;
-    if !caller.may_access(&rec.owner) {
-        return Err(ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "Access denied",
-        ));
-    }
+    let rec = owned_file(&store, &id, &caller, "Requested data_id not found", now)?;
     if rec.is_finished(now) {
         return Err(ApiError::bad_request("The file has already been processed"));
     }
@@ -275,7 +275,7 @@ pub(crate) async fn cancel(
 }
 
 /// Marks a file and its descendants cancelled.
-pub(crate) fn cancel_tree(store: &mut crate::store::Store, id: &str, now: Instant) {
+pub(crate) fn cancel_tree(store: &mut Store, id: &str, now: Instant) {
     let mut todo = vec![id.to_string()];
     while let Some(i) = todo.pop() {
         if let Some(r) = store.files.get_mut(&i) {

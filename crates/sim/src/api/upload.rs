@@ -48,23 +48,27 @@ fn valid_url(s: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// A header that counts only when it is not empty.
+fn filled<'h>(h: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, ApiError> {
+    Ok(header_str(h, name)?.filter(|s| !s.is_empty()))
+}
+
+/// An optional header that, when given, must be an http(s) URL.
+fn url_header(h: &HeaderMap, name: &str, invalid: &str) -> Result<Option<String>, ApiError> {
+    match filled(h, name)? {
+        Some(u) if !valid_url(u) => Err(ApiError::bad_request(invalid)),
+        u => Ok(u.map(str::to_string)),
+    }
+}
+
 fn parse_request(app: &App, h: &HeaderMap, caller: &Caller) -> Result<UploadRequest, ApiError> {
-    let display_name = header_str(h, "filename")?
-        .filter(|s| !s.is_empty())
-        .map(decode)
-        .or_else(|| {
-            header_str(h, "filepath")
-                .ok()
-                .flatten()
-                .filter(|s| !s.is_empty())
-                .map(|p| {
-                    let p = decode(p);
-                    p.rsplit(['/', '\\']).next().unwrap_or(&p).to_string()
-                })
-        });
-    let requested = header_str(h, "rule")?
-        .filter(|s| !s.is_empty())
-        .or(header_str(h, "workflow")?.filter(|s| !s.is_empty()));
+    let display_name = filled(h, "filename")?.map(decode).or_else(|| {
+        filled(h, "filepath").ok().flatten().map(|p| {
+            let p = decode(p);
+            p.rsplit(['/', '\\']).next().unwrap_or(&p).to_string()
+        })
+    });
+    let requested = filled(h, "rule")?.or(filled(h, "workflow")?);
     let rules: Vec<String> = match requested {
         Some(r) => decode(r)
             .split(',')
@@ -99,9 +103,7 @@ fn parse_request(app: &App, h: &HeaderMap, caller: &Caller) -> Result<UploadRequ
             names.push(rule.name.clone());
         }
     }
-    let batch = header_str(h, "batch")?
-        .filter(|s| !s.is_empty())
-        .map(str::to_string);
+    let batch = filled(h, "batch")?.map(str::to_string);
     if let Some(b) = &batch {
         let store = app.store();
         match store.batches.get(b) {
@@ -129,43 +131,22 @@ fn parse_request(app: &App, h: &HeaderMap, caller: &Caller) -> Result<UploadRequ
     }
     pw.sort();
     let passwords = pw.into_iter().map(|(_, v)| v).collect();
-    let callback_url = header_str(h, "callbackurl")?
-        .filter(|s| !s.is_empty())
-        .map(str::to_string);
-    if let Some(u) = &callback_url {
-        if !valid_url(u) {
-            return Err(ApiError::bad_request("Invalid callback url"));
-        }
-    }
-    let sanitized_url = header_str(h, "sanitizedurl")?
-        .filter(|s| !s.is_empty())
-        .map(str::to_string);
-    if let Some(u) = &sanitized_url {
-        if !valid_url(u) {
-            return Err(ApiError::bad_request("Invalid sanitizedurl"));
-        }
-    }
-    let download_from = header_str(h, "downloadfrom")?
-        .filter(|s| !s.is_empty())
-        .map(str::to_string);
-    if let Some(u) = &download_from {
-        if !valid_url(u) {
-            return Err(ApiError::bad_request("Invalid download link"));
-        }
-    }
-    let metadata = match header_str(h, "metadata")?.filter(|s| !s.is_empty()) {
+    let callback_url = url_header(h, "callbackurl", "Invalid callback url")?;
+    let sanitized_url = url_header(h, "sanitizedurl", "Invalid sanitizedurl")?;
+    let download_from = url_header(h, "downloadfrom", "Invalid download link")?;
+    let metadata = match filled(h, "metadata")? {
         None => None,
         Some(m) => Some(
             serde_json::from_str::<Value>(m)
                 .map_err(|_| ApiError::bad_request("Invalid metadata header: expected JSON"))?,
         ),
     };
-    if let Some(em) = header_str(h, "engines-metadata")?.filter(|s| !s.is_empty()) {
+    if let Some(em) = filled(h, "engines-metadata")? {
         serde_json::from_str::<Value>(em)
             .map_err(|_| ApiError::bad_request("Invalid engines-metadata header: expected JSON"))?;
     }
     // Seconds; the value is checked but processing time is set by the phases.
-    if let Some(t) = header_str(h, "global-timeout")?.filter(|s| !s.is_empty()) {
+    if let Some(t) = filled(h, "global-timeout")? {
         t.parse::<u64>().map_err(|_| {
             ApiError::bad_request("Invalid global-timeout header: expected seconds")
         })?;
