@@ -83,10 +83,12 @@ pub fn generate(doc: &Value, paths: &Paths, report: &mut Report) -> Result<syn::
     Ok(file)
 }
 
-/// The code compiled into the crate: upstream descriptions kept as docs, schema dumps removed.
+/// The code compiled into the crate: upstream descriptions kept as docs (never as doctests),
+/// schema dumps removed.
 pub fn render_code(file: &syn::File) -> String {
     let mut file = file.clone();
     rust_rules::strip_schema_dumps(&mut file);
+    rust_rules::docs_without_doctests(&mut file);
     prettyplease::unparse(&file)
 }
 

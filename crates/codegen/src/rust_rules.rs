@@ -201,6 +201,71 @@ pub fn strip_schema_dumps(file: &mut File) {
     Strip.visit_file_mut(file);
 }
 
+/// Keeps upstream prose from being compiled as doctests. rustdoc tests every fenced block
+/// without a language and every block indented by four spaces; the 5.6.1 descriptions hold
+/// nested markdown lists and notes indented that way, which rustdoc took for Rust code. Fences
+/// without a language become `text`; outside fences, indentation is capped at three spaces,
+/// which markdown never reads as code (nested lists render flatter, nothing is lost).
+pub fn docs_without_doctests(file: &mut File) {
+    struct Fix;
+    impl VisitMut for Fix {
+        fn visit_attributes_mut(&mut self, attrs: &mut Vec<Attribute>) {
+            let mut in_fence = false;
+            for attr in attrs.iter_mut().filter(|a| a.path().is_ident("doc")) {
+                let syn::Meta::NameValue(nv) = &attr.meta else {
+                    continue;
+                };
+                let Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(text),
+                    ..
+                }) = &nv.value
+                else {
+                    continue;
+                };
+                let fixed = prose_without_code(&text.value(), &mut in_fence);
+                *attr = parse_quote!(#[doc = #fixed]);
+            }
+        }
+    }
+    let mut attrs = std::mem::take(&mut file.attrs);
+    Fix.visit_attributes_mut(&mut attrs);
+    file.attrs = attrs;
+    Fix.visit_file_mut(file);
+}
+
+/// One doc string made safe for rustdoc; `in_fence` carries an open fence to the next string.
+fn prose_without_code(text: &str, in_fence: &mut bool) -> String {
+    let mut out = Vec::new();
+    for line in text.split('\n') {
+        let trimmed = line.trim_start();
+        if let Some(info) = trimmed.strip_prefix("```") {
+            if *in_fence {
+                *in_fence = false;
+            } else {
+                *in_fence = true;
+                if info.trim().is_empty() {
+                    let indent = &line[..line.len() - trimmed.len()];
+                    out.push(format!("{}```text", cap_indent(indent)));
+                    continue;
+                }
+            }
+            out.push(line.to_string());
+        } else if *in_fence {
+            out.push(line.to_string());
+        } else {
+            let indent = &line[..line.len() - trimmed.len()];
+            out.push(format!("{}{trimmed}", cap_indent(indent)));
+        }
+    }
+    out.join("\n")
+}
+
+/// At most three columns of indentation (a tab counts as four).
+fn cap_indent(indent: &str) -> &'static str {
+    let width: usize = indent.chars().map(|c| if c == '\t' { 4 } else { 1 }).sum();
+    ["", " ", "  ", "   "][width.min(3)]
+}
+
 fn attr_text(attr: &Attribute) -> String {
     quote::quote!(#attr).to_string()
 }
@@ -213,5 +278,40 @@ fn visit_items(items: &mut [Item], f: &mut dyn FnMut(&mut Item)) {
             }
         }
         f(item);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prose_without_code;
+
+    #[test]
+    fn indented_lines_never_reach_four_columns() {
+        let mut fence = false;
+        let text = "Steps:\n\n  1. Upload\n\n    > - nodes' hardware\n\tfn main() {}";
+        let out = prose_without_code(text, &mut fence);
+        assert_eq!(
+            out,
+            "Steps:\n\n  1. Upload\n\n   > - nodes' hardware\n   fn main() {}"
+        );
+        assert!(!fence);
+    }
+
+    #[test]
+    fn bare_fences_become_text_and_their_content_is_kept() {
+        let mut fence = false;
+        let out = prose_without_code("```\n    {\"a\": 1}\n```\n```json\n{}\n```", &mut fence);
+        assert_eq!(out, "```text\n    {\"a\": 1}\n```\n```json\n{}\n```");
+        assert!(!fence);
+    }
+
+    #[test]
+    fn an_open_fence_carries_over_to_the_next_doc_string() {
+        let mut fence = false;
+        assert_eq!(prose_without_code("```", &mut fence), "```text");
+        assert!(fence);
+        assert_eq!(prose_without_code("      x", &mut fence), "      x");
+        assert_eq!(prose_without_code("```", &mut fence), "```");
+        assert!(!fence);
     }
 }
