@@ -86,8 +86,8 @@ impl Learned {
     fn record(&self, lo: Option<Duration>, hi: Duration) {
         let target = match lo {
             Some(lo) => (lo.as_secs_f64() + hi.as_secs_f64()) / 2.0,
-            // Done at the first poll: it may have been done long before; aim a little earlier.
-            None => hi.as_secs_f64() * 0.9,
+            // Done at the first poll: it may have been done long before; aim earlier.
+            None => hi.as_secs_f64() * 0.8,
         };
         let mut v = self.0.lock().unwrap_or_else(|e| e.into_inner());
         *v = Some(match *v {
@@ -185,10 +185,14 @@ impl Poller {
                     // A miss is usually a near miss: later polls step in tenths of the typical
                     // duration (growing as usual), never slower than the configured start.
                     self.interval = (typical / 10).clamp(MIN_WAIT, self.policy.initial_interval);
-                    // The upload's answer came some time ago already.
+                    // Aimed a little after the typical end: a near miss costs a request and a
+                    // step, a little lateness costs nothing. The upload's answer came some time
+                    // ago already.
                     typical
+                        .mul_f64(1.05)
                         .saturating_sub(self.submitted_at.elapsed())
-                        .clamp(MIN_WAIT, self.policy.max_interval)
+                        // A wrong estimate must not park a scan for long.
+                        .clamp(MIN_WAIT, self.policy.max_interval * 4)
                 }
                 None => self.interval,
             }
@@ -297,6 +301,9 @@ impl Poller {
             }
             self.sleep_until_next(wait).await;
             self.polls += 1;
+            // Times of polls are taken when they are sent: the answer's round trip says
+            // nothing about the scan.
+            let sent = Instant::now();
             match self.fetch().await {
                 Ok(r) if is_not_found_body(&r) => {
                     self.errors = 0;
@@ -310,7 +317,7 @@ impl Poller {
                         self.scanner
                             .cfg
                             .learned
-                            .record(lo, self.submitted_at.elapsed());
+                            .record(lo, sent.saturating_duration_since(self.submitted_at));
                     }
                     let report =
                         ScanReport::build(&self.scanner, self.data_id.clone(), r, false).await;
@@ -319,7 +326,7 @@ impl Poller {
                 Ok(r) => {
                     self.errors = 0;
                     self.seen = true;
-                    self.last_running = Some(Instant::now());
+                    self.last_running = Some(sent);
                     let percent = progress_of(&r);
                     self.observe(percent);
                     return Ok(ScanEvent::Progress(Progress {

@@ -245,9 +245,9 @@ pub(crate) struct LengthChecked {
     failure: ReadFailure,
 }
 
-/// Chunk size of the upload: large enough for full-speed transfers, small enough to keep memory
-/// flat.
-const CHUNK: usize = 256 * 1024;
+/// Chunk size of the upload: large enough that reading (a thread hop per read for
+/// `tokio::fs::File`) keeps up with loopback speeds, small enough to keep memory flat.
+const CHUNK: usize = 1024 * 1024;
 
 impl LengthChecked {
     pub(crate) fn new(

@@ -58,8 +58,8 @@ pub(crate) struct UploadRequest {
     pub progress: Option<ProgressFn>,
     /// Called on each 503 (scan_many shrinks its concurrency).
     pub on_busy: Option<Arc<dyn Fn() + Send + Sync>>,
-    /// 503 answers are retried without counting against the retry policy (scan_many, where the
-    /// concurrency limit does the pacing).
+    /// 503 answers are retried without counting against the retry policy, for up to 30 min
+    /// (scan_many, where the concurrency limit does the pacing).
     pub busy_unbounded: bool,
 }
 
@@ -81,6 +81,9 @@ impl UploadRequest {
     }
 }
 
+/// How long uploads paced by `scan_many` keep retrying a busy server.
+const BUSY_GIVE_UP: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+
 fn sensitive(name: &str) -> bool {
     name.starts_with("archivepwd")
 }
@@ -92,6 +95,7 @@ impl Scanner {
         source: &Source,
         req: &UploadRequest,
     ) -> Result<Uploaded, ScanError> {
+        let started = std::time::Instant::now();
         let mut failures = 0u32;
         let mut busy = 0u32;
         let mut relogged = false;
@@ -120,6 +124,9 @@ impl Scanner {
             }
             let ra = super::retry::error_retry_after(&err);
             let delay = if is_busy && req.busy_unbounded {
+                if started.elapsed() >= BUSY_GIVE_UP {
+                    return Err(err);
+                }
                 busy += 1;
                 policy.delay(busy.min(6), ra)
             } else {
