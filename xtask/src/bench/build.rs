@@ -21,6 +21,10 @@ pub fn run(ctx: &Ctx) -> anyhow::Result<String> {
             .args(args)
             .current_dir(&ctx.root)
             .env("CARGO_TARGET_DIR", &target)
+            // The rustc beside this cargo: run outside `cargo xtask` (no RUSTUP_TOOLCHAIN), the
+            // rustup proxy would obey dependencies' rust-toolchain.toml (serde_tokenstream pins
+            // 1.85) and fail.
+            .env("RUSTC", Path::new(env!("CARGO")).with_file_name("rustc"))
             .env_remove("METADEFENDER_OPENAPI")
             .output()
             .with_context(|| format!("running cargo {}", args.join(" ")))?;

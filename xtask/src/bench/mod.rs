@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 mod build;
+mod scan;
 mod spec;
 
 /// Arguments of `cargo xtask bench`.
@@ -34,7 +35,11 @@ pub struct Ctx {
 type Bench = fn(&Ctx) -> anyhow::Result<String>;
 
 /// The benchmarks, by name.
-const BENCHES: &[(&str, Bench)] = &[("build", build::run), ("spec", spec::run)];
+const BENCHES: &[(&str, Bench)] = &[
+    ("build", build::run),
+    ("spec", spec::run),
+    ("scan", scan::run),
+];
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let root = crate::workspace_root();
