@@ -159,15 +159,20 @@ impl std::fmt::Display for Verdict {
             Verdict::Clean { .. } => f.write_str("clean"),
             Verdict::Infected { threats, .. } | Verdict::Suspicious { threats, .. } => {
                 f.write_str(self.kind())?;
-                let names: Vec<String> = threats
-                    .iter()
-                    .map(|t| match &t.file {
-                        Some(file) => format!("{} in {file}", t.name),
-                        None => t.name.clone(),
-                    })
-                    .collect();
-                if !names.is_empty() {
-                    write!(f, ": {}", names.join(", "))?;
+                // Every engine reports its own detection: each name (with the archive member
+                // holding it) is said once.
+                let mut seen: Vec<(&str, Option<&str>)> = Vec::new();
+                for t in threats {
+                    let key = (t.name.as_str(), t.file.as_deref());
+                    if seen.contains(&key) {
+                        continue;
+                    }
+                    f.write_str(if seen.is_empty() { ": " } else { ", " })?;
+                    f.write_str(key.0)?;
+                    if let Some(file) = key.1 {
+                        write!(f, " in {file}")?;
+                    }
+                    seen.push(key);
                 }
                 Ok(())
             }
@@ -410,5 +415,28 @@ mod tests {
         assert!(t
             .iter()
             .any(|t| t.engine == "Other" && t.name == "EICAR-Test-File"));
+    }
+
+    #[test]
+    fn each_threat_is_named_once() {
+        let t = |engine: &str, file: Option<&str>| Threat {
+            engine: engine.into(),
+            name: "EICAR-Test-File".into(),
+            file: file.map(str::to_string),
+        };
+        let v = Verdict::Infected {
+            code: 1,
+            threats: vec![
+                t("A", None),
+                t("B", None),
+                t("A", Some("x.zip/e.com")),
+                t("B", Some("x.zip/e.com")),
+            ],
+        };
+        assert_eq!(
+            v.to_string(),
+            "infected: EICAR-Test-File, EICAR-Test-File in x.zip/e.com"
+        );
+        assert_eq!(Verdict::Clean { code: 0 }.to_string(), "clean");
     }
 }

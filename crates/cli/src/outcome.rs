@@ -153,7 +153,7 @@ impl Outcome {
                 sanitized,
                 sanitize_note,
             } => {
-                let mut s = verdict_text(&finished.verdict);
+                let mut s = finished.verdict.to_string();
                 if finished.from_cache {
                     s.push_str(" (known by hash)");
                 }
@@ -194,7 +194,7 @@ impl Outcome {
                     "verdict": verdict.kind(),
                     "code": verdict.code(),
                     "code_name": code_name(verdict.code()),
-                    "summary": verdict_text(verdict),
+                    "summary": verdict.to_string(),
                     "threats": verdict.threats().iter().map(threat_json).collect::<Vec<_>>(),
                     "data_id": finished.data_id,
                     "sha256": finished.sha256,
@@ -217,31 +217,6 @@ impl Outcome {
             map.insert("exit".into(), json!(self.exit() as u8));
         }
         v
-    }
-}
-
-/// A verdict in words. Every engine reports its own detection, so the same threat name comes
-/// once per engine: each name (and the archive member it is in) is said once.
-pub fn verdict_text(v: &Verdict) -> String {
-    match v {
-        Verdict::Infected { .. } | Verdict::Suspicious { .. } => {
-            let mut seen = Vec::new();
-            for t in v.threats() {
-                let label = match &t.file {
-                    Some(f) => format!("{} in {f}", t.name),
-                    None => t.name.clone(),
-                };
-                if !seen.contains(&label) {
-                    seen.push(label);
-                }
-            }
-            if seen.is_empty() {
-                v.kind().to_string()
-            } else {
-                format!("{}: {}", v.kind(), seen.join(", "))
-            }
-        }
-        other => other.to_string(),
     }
 }
 
@@ -325,28 +300,5 @@ mod tests {
         assert_eq!(Exit::Threat.max(Exit::Error), Exit::Threat);
         assert_eq!(Tally::default().exit(), Exit::Clean);
         assert_eq!(t.summary(), "2 files: 1 with threats or blocked, 1 failed");
-    }
-
-    #[test]
-    fn each_threat_is_named_once() {
-        let t = |engine: &str, file: Option<&str>| Threat {
-            engine: engine.into(),
-            name: "EICAR-Test-File".into(),
-            file: file.map(str::to_string),
-        };
-        let v = Verdict::Infected {
-            code: 1,
-            threats: vec![
-                t("A", None),
-                t("B", None),
-                t("A", Some("x.zip/e.com")),
-                t("B", Some("x.zip/e.com")),
-            ],
-        };
-        assert_eq!(
-            verdict_text(&v),
-            "infected: EICAR-Test-File, EICAR-Test-File in x.zip/e.com"
-        );
-        assert_eq!(verdict_text(&Verdict::Clean { code: 0 }), "clean");
     }
 }
