@@ -39,6 +39,21 @@ fn xtask(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `cargo xtask spec refresh` into the workspace at `root`, without regenerating the snapshot.
+fn refresh(from: &str, root: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "spec",
+        "refresh",
+        "--from",
+        from,
+        "--root",
+        root,
+        "--no-snapshot",
+    ];
+    args.extend_from_slice(extra);
+    xtask(&args)
+}
+
 fn text(out: &Output) -> String {
     format!(
         "status {:?}\nstdout:\n{}\nstderr:\n{}",
@@ -124,15 +139,7 @@ fn refresh_from_http_updates_the_lock_and_shows_the_next_change() {
     let real_lock = std::fs::read(repo().join("openapi/lock.toml")).unwrap();
 
     let url = format!("{}/openapi.json?token=s3cret", server.url);
-    let out = xtask(&[
-        "spec",
-        "refresh",
-        "--from",
-        &url,
-        "--root",
-        root,
-        "--no-snapshot",
-    ]);
+    let out = refresh(&url, root, &[]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(!text(&out).contains("s3cret"), "{}", text(&out));
     let pinned = std::fs::read(ws.path().join("openapi/metadefender-core.json")).unwrap();
@@ -166,15 +173,7 @@ fn refresh_from_http_updates_the_lock_and_shows_the_next_change() {
         .remove("/readyz")
         .unwrap();
     *server.body.lock().unwrap() = serde_json::to_vec(&doc).unwrap();
-    let out = xtask(&[
-        "spec",
-        "refresh",
-        "--from",
-        &url,
-        "--root",
-        root,
-        "--no-snapshot",
-    ]);
+    let out = refresh(&url, root, &[]);
     assert!(out.status.success(), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -186,15 +185,7 @@ fn refresh_from_http_updates_the_lock_and_shows_the_next_change() {
 
     // A rerun writes the same bytes.
     let before = std::fs::read(ws.path().join("openapi/metadefender-core.json")).unwrap();
-    let out = xtask(&[
-        "spec",
-        "refresh",
-        "--from",
-        &url,
-        "--root",
-        root,
-        "--no-snapshot",
-    ]);
+    let out = refresh(&url, root, &[]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("no changes"));
     assert_eq!(
@@ -213,17 +204,11 @@ fn refresh_bundles_a_multi_file_tree() {
     let ws = temp_workspace();
     let root = ws.path().to_str().unwrap();
     let tree = shared("4.18.0");
-    let out = xtask(&[
-        "spec",
-        "refresh",
-        "--from",
+    let out = refresh(
         tree.to_str().unwrap(),
-        "--root",
         root,
-        "--no-snapshot",
-        "--upstream",
-        "https://example.invalid/openapi",
-    ]);
+        &["--upstream", "https://example.invalid/openapi"],
+    );
     assert!(out.status.success(), "{}", text(&out));
     let lock = lock_text(ws.path());
     assert!(lock.contains("version = \"4.18.0\""), "{lock}");
@@ -268,18 +253,8 @@ fn refresh_failures_are_clear_and_leave_the_lock_alone() {
     ];
     for (path, extra, expected) in cases {
         let url = format!("{}{path}", server.url);
-        let mut args = vec![
-            "spec",
-            "refresh",
-            "--from",
-            &url,
-            "--root",
-            root,
-            "--no-snapshot",
-        ];
-        args.extend_from_slice(extra);
         let start = std::time::Instant::now();
-        let out = xtask(&args);
+        let out = refresh(&url, root, extra);
         assert!(!out.status.success(), "{}", text(&out));
         assert!(text(&out).contains(expected), "{path}: {}", text(&out));
         assert!(start.elapsed().as_secs() < 20);

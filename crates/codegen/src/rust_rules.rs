@@ -171,7 +171,6 @@ pub fn strip_docs(file: &mut File) {
             attrs.retain(|a| !a.path().is_ident("doc"));
         }
     }
-    file.attrs.retain(|a| !a.path().is_ident("doc"));
     Strip.visit_file_mut(file);
 }
 
@@ -227,37 +226,34 @@ pub fn docs_without_doctests(file: &mut File) {
             }
         }
     }
-    let mut attrs = std::mem::take(&mut file.attrs);
-    Fix.visit_attributes_mut(&mut attrs);
-    file.attrs = attrs;
+    // The visitor reaches the file's own attributes too.
     Fix.visit_file_mut(file);
 }
 
 /// One doc string made safe for rustdoc; `in_fence` carries an open fence to the next string.
+/// Fence lines are capped too: a fence indented by four columns would itself be code.
 fn prose_without_code(text: &str, in_fence: &mut bool) -> String {
-    let mut out = Vec::new();
-    for line in text.split('\n') {
-        let trimmed = line.trim_start();
-        if let Some(info) = trimmed.strip_prefix("```") {
-            if *in_fence {
-                *in_fence = false;
-            } else {
-                *in_fence = true;
-                if info.trim().is_empty() {
-                    let indent = &line[..line.len() - trimmed.len()];
-                    out.push(format!("{}```text", cap_indent(indent)));
-                    continue;
+    let lines: Vec<String> = text
+        .split('\n')
+        .map(|line| {
+            let trimmed = line.trim_start();
+            let indent = cap_indent(&line[..line.len() - trimmed.len()]);
+            match trimmed.strip_prefix("```") {
+                Some(info) => {
+                    let opens = !*in_fence;
+                    *in_fence = opens;
+                    if opens && info.trim().is_empty() {
+                        format!("{indent}```text")
+                    } else {
+                        format!("{indent}{trimmed}")
+                    }
                 }
+                None if *in_fence => line.to_string(),
+                None => format!("{indent}{trimmed}"),
             }
-            out.push(line.to_string());
-        } else if *in_fence {
-            out.push(line.to_string());
-        } else {
-            let indent = &line[..line.len() - trimmed.len()];
-            out.push(format!("{}{trimmed}", cap_indent(indent)));
-        }
-    }
-    out.join("\n")
+        })
+        .collect();
+    lines.join("\n")
 }
 
 /// At most three columns of indentation (a tab counts as four).
